@@ -1,0 +1,173 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { FeedletterError, type Problem } from '../errors.js';
+import { configSchema, type Config, type ResolvedConfig, type Secrets } from './schema.js';
+
+/** Where `load` looks when no `--config` is given, relative to the working directory. */
+export const DEFAULT_CONFIG_FILE = 'config/feedletter.yaml';
+
+export interface LoadResult {
+  config: Config | undefined;
+  warnings: Problem[];
+  errors: Problem[];
+}
+
+/**
+ * Parse and validate config text. Pure: no file system, no environment. Every problem is
+ * reported at once, each with its key path and, where the YAML has one, its line.
+ */
+export function parseConfig(text: string, file: string): LoadResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const errors: Problem[] = [];
+  for (const error of doc.errors) {
+    const line = error.linePos?.[0]?.line;
+    errors.push({
+      file,
+      ...(line === undefined ? {} : { line }),
+      message: `YAML syntax error: ${error.message.split('\n')[0] ?? error.code}`,
+      hint: 'check indentation and quoting around this line',
+      severity: 'error',
+    });
+  }
+  if (errors.length > 0) return { config: undefined, warnings: [], errors };
+
+  const raw: unknown = doc.toJS() ?? {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { config: undefined, warnings: [], errors: [{ file, message: 'the config must be a mapping of keys to values', hint: 'start with "site:"', severity: 'error' }] };
+  }
+
+  const lineOf = (keyPath: readonly PropertyKey[]): number | undefined => {
+    // The deepest node that exists: for an unknown key, its parent; for a missing one, the parent.
+    for (let depth = keyPath.length; depth >= 0; depth--) {
+      const node = doc.getIn(keyPath.slice(0, depth), true) as { range?: [number, number, number] } | undefined;
+      if (node && typeof node === 'object' && node.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    for (const issue of result.error.issues) errors.push(issueToProblem(issue, file, lineOf));
+    return { config: undefined, warnings: [], errors };
+  }
+  return { config: result.data, warnings: configWarnings(result.data, file), errors: [] };
+}
+
+function issueToProblem(issue: z.core.$ZodIssue, file: string, lineOf: (p: readonly PropertyKey[]) => number | undefined): Problem {
+  const keyPath = issue.path.map(String).join('.');
+  const line = lineOf(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => (keyPath ? `${keyPath}.${k}` : k));
+    return {
+      file,
+      ...(line === undefined ? {} : { line }),
+      field: keys.join(', '),
+      message: `unknown key${keys.length > 1 ? 's' : ''}`,
+      hint: 'check the spelling against config/feedletter.example.yaml',
+      severity: 'error',
+    };
+  }
+  return {
+    file,
+    ...(line === undefined ? {} : { line }),
+    field: keyPath || '(root)',
+    message: issue.message,
+    hint: 'see config/feedletter.example.yaml for the key and its default',
+    severity: 'error',
+  };
+}
+
+function configWarnings(config: Config, file: string): Problem[] {
+  const warnings: Problem[] = [];
+  if (config.site.url === 'http://localhost:8080/') {
+    warnings.push({ file, field: 'site.url', message: 'is the placeholder http://localhost:8080/', hint: "set it to the blog's public URL so feed links work", severity: 'warning' });
+  }
+  return warnings;
+}
+
+export function secretsFromEnv(env: NodeJS.ProcessEnv): Secrets {
+  const nonEmpty = (value: string | undefined): string | undefined => (value && value.trim() !== '' ? value.trim() : undefined);
+  return {
+    smtpUrl: nonEmpty(env.SMTP_URL),
+    secret: nonEmpty(env.FEEDLETTER_SECRET),
+    dkimPrivateKey: nonEmpty(env.FEEDLETTER_DKIM_PRIVATE_KEY),
+  };
+}
+
+export interface LoadOptions {
+  cwd: string;
+  /** Explicit config path (from `--config`); must exist. Without it, DEFAULT_CONFIG_FILE if present, else the embedded defaults. */
+  configFile?: string | undefined;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Read, validate and resolve the config. Throws CONFIG_INVALID listing every error; returns
+ * warnings for the CLI to print.
+ */
+export function loadConfig(options: LoadOptions): { resolved: ResolvedConfig; warnings: Problem[] } {
+  const { cwd } = options;
+  const explicit = options.configFile !== undefined;
+  const file = path.resolve(cwd, options.configFile ?? DEFAULT_CONFIG_FILE);
+  const display = path.relative(cwd, file) || file;
+
+  let result: LoadResult;
+  if (existsSync(file)) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (cause) {
+      throw new FeedletterError('CONFIG_INVALID', `${display}: cannot read the config file`, { cause });
+    }
+    result = parseConfig(text, display);
+  } else if (explicit) {
+    throw new FeedletterError('CONFIG_INVALID', `${display}: config file not found`, { hint: 'check the --config path, or omit it to use config/feedletter.yaml' });
+  } else {
+    result = parseConfig('{}', '(embedded defaults)');
+  }
+
+  if (result.errors.length > 0 || result.config === undefined) {
+    throw new ConfigError(result.errors);
+  }
+  const config = result.config;
+  const secrets = secretsFromEnv(options.env);
+  const at = (p: string): string => path.resolve(cwd, p);
+  return {
+    resolved: {
+      config,
+      secrets,
+      cwd,
+      file: existsSync(file) ? file : undefined,
+      paths: {
+        content: at(config.content.dir),
+        output: at(config.output.dir),
+        state: at(config.state.dir),
+        outbox: at(config.digest.outbox),
+        templates: at(config.digest.templates),
+      },
+    },
+    warnings: result.warnings,
+  };
+}
+
+/** CONFIG_INVALID carrying every problem found, for the CLI to print one per line. */
+export class ConfigError extends FeedletterError {
+  readonly problems: Problem[];
+  constructor(problems: Problem[]) {
+    super('CONFIG_INVALID', `the config has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, { hint: 'fix them and run again' });
+    this.problems = problems;
+  }
+}
+
+/** Public base URL of the daemon's HTTP server, where unsubscribe links point. */
+export function publicServerUrl(config: Config): string {
+  return config.server.publicUrl ?? new URL('newsletter/', config.site.url).href;
+}
+
+/** Time zone of the schedules. */
+export function scheduleTimeZone(config: Config): string {
+  return config.schedule.timezone ?? config.site.timezone;
+}

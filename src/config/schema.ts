@@ -1,0 +1,210 @@
+import { z } from 'zod';
+
+/**
+ * The whole configuration of feedletter. The schema is the type (`Config = z.infer<...>`), the
+ * defaults live here and nowhere else, and every key has a one-line description that
+ * `config/feedletter.example.yaml` and the README repeat. Unknown keys are errors: a typo must
+ * never pass silently. Secrets (SMTP URL, signing secret, DKIM key) are not here: they come from
+ * the environment (see `load.ts`).
+ */
+
+const isTimeZone = (tz: string): boolean => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const timeZone = z
+  .string()
+  .refine(isTimeZone, { message: 'not an IANA time zone (e.g. "Asia/Tokyo", "Europe/Berlin", "UTC")' });
+
+const absoluteUrl = z
+  .string()
+  .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), {
+    message: 'must be an absolute http(s) URL, e.g. "https://blog.example.com/"',
+  })
+  // One canonical form: always ends with a slash, so joining paths never drops a segment.
+  .transform((s) => (s.endsWith('/') ? s : `${s}/`));
+
+const email = z.email({ message: 'not an email address' });
+
+/** "7d", "36h", or "all": how far back the first digest looks. Parsed to milliseconds (Infinity for all). */
+const lookback = z
+  .union([z.string().regex(/^(\d+)\s*([dh])$|^all$/, { message: 'use a duration like "7d" or "48h", or "all"' }), z.number().int().nonnegative()])
+  .transform((value): number => {
+    if (typeof value === 'number') return value * 86_400_000;
+    if (value === 'all') return Number.POSITIVE_INFINITY;
+    const match = /^(\d+)\s*([dh])$/.exec(value);
+    const n = Number(match?.[1] ?? 0);
+    return match?.[2] === 'h' ? n * 3_600_000 : n * 86_400_000;
+  });
+
+/** A cron expression as node-cron reads it: 5 fields, or 6 with seconds first. Validated in depth at daemon start. */
+const cronExpression = z
+  .string()
+  .refine((s) => [5, 6].includes(s.trim().split(/\s+/).length), { message: 'a cron expression has 5 fields (or 6 with seconds), e.g. "0 8 * * *"' });
+
+const fileName = z
+  .string()
+  .min(1)
+  .refine((s) => !s.includes('..') && !s.startsWith('/'), { message: 'must be a relative path inside the output folder' });
+
+export const siteSchema = z
+  .strictObject({
+    title: z.string().min(1).default('My blog').describe('Name of the blog, used as feed title and email sender name'),
+    url: absoluteUrl.default('http://localhost:8080/').describe('Absolute URL of the blog; permalinks and feed links are built from it'),
+    description: z.string().default('').describe('One line about the blog, used as feed description'),
+    language: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, { message: 'a BCP 47 language tag, e.g. "ja" or "en-GB"' }).default('en').describe('Language of the posts (BCP 47)'),
+    author: z
+      .strictObject({
+        name: z.string().min(1).default('Anonymous').describe('Default author of posts without one'),
+        email: email.optional().describe('Author email (optional; RSS <author> needs one)'),
+      })
+      .prefault({})
+      .describe('Default author'),
+    timezone: timeZone.default('UTC').describe('Time zone of dates written without an offset, and of the digest'),
+  })
+  .prefault({});
+
+export const contentSchema = z
+  .strictObject({
+    dir: z.string().min(1).default('content').describe('Folder of the posts, relative to the working directory'),
+    include: z.array(z.string().min(1)).min(1).default(['_posts/**/*.md', '_posts/**/*.markdown']).describe('Glob patterns of post files, relative to content.dir'),
+    exclude: z.array(z.string().min(1)).default([]).describe('Glob patterns to leave out'),
+    endMarker: z.string().min(1).optional().describe('Cut each body at the first line equal to this marker (e.g. "---END---")'),
+    cache: z.boolean().default(true).describe('Cache parsed headers in the state folder, keyed by path, size and mtime'),
+  })
+  .prefault({});
+
+export const outputSchema = z
+  .strictObject({
+    dir: z.string().min(1).default('public').describe('Folder the feeds are written to'),
+  })
+  .prefault({});
+
+export const feedsSchema = z
+  .strictObject({
+    limit: z.number().int().positive().default(20).describe('At most this many items per feed, newest first'),
+    content: z.enum(['full', 'summary']).default('full').describe('"full": whole post HTML in each item; "summary": the summary only'),
+    categories: z.boolean().default(true).describe('Write one feed set per category under categories/'),
+    tags: z.boolean().default(true).describe('Write one feed set per tag under tags/'),
+    rss: fileName.default('feed.xml').describe('File name of the RSS 2.0 feed'),
+    atom: fileName.default('atom.xml').describe('File name of the Atom 1.0 feed'),
+    json: fileName.default('feed.json').describe('File name of the JSON Feed 1.1'),
+    schedule: cronExpression.default('*/15 * * * *').describe('Daemon: when to rebuild the feeds (cron, in schedule.timezone)'),
+    watch: z.boolean().default(true).describe('Daemon: rebuild the feeds a moment after a post file changes'),
+  })
+  .prefault({});
+
+export const digestSchema = z
+  .strictObject({
+    schedule: cronExpression.default('0 8 * * *').describe('Daemon: when to send the digest (cron, in schedule.timezone)'),
+    firstRunLookback: lookback.prefault('7d').describe('First digest on a blog with no state: only posts this recent ("7d", "48h", "all")'),
+    maxPosts: z.number().int().positive().default(10).describe('At most this many posts in one email; the rest are linked as "and N more"'),
+    templates: z.string().min(1).default('email-templates').describe('Folder of digest.mjml, digest.txt and subject.liquid'),
+    subject: z.string().min(1).optional().describe('Liquid template of the subject (default: site title, count and first title)'),
+    from: z
+      .strictObject({
+        name: z.string().optional().describe('Sender name (default: site.title)'),
+        address: email.optional().describe('Sender address (default: newsletter@ the site host)'),
+      })
+      .prefault({})
+      .describe('Sender'),
+    replyTo: email.optional().describe('Reply-To address (default: none)'),
+    unsubscribeMailto: email.optional().describe('Also offer mailto: unsubscribe in List-Unsubscribe'),
+    outbox: z.string().min(1).default('outbox').describe('Folder where .eml files go when no SMTP_URL is set, and with --dry-run'),
+  })
+  .prefault({});
+
+export const smtpSchema = z
+  .strictObject({
+    maxConnections: z.number().int().min(1).max(50).default(2).describe('Pooled SMTP connections'),
+    rateLimit: z.number().positive().default(20).describe('At most this many messages per second, over all connections'),
+    retries: z.number().int().min(0).max(20).default(4).describe('Retries of a transient failure (4xx, timeout) per message'),
+    retryDelayMs: z.number().int().min(0).default(2_000).describe('First retry delay; doubles on every further retry'),
+    timeoutMs: z.number().int().positive().default(30_000).describe('Connection and socket timeout'),
+    dkim: z
+      .strictObject({
+        domainName: z.string().min(1).describe('Signing domain (d=)'),
+        keySelector: z.string().min(1).describe('DNS selector (s=)'),
+        privateKeyFile: z.string().min(1).optional().describe('PEM file of the key; else env FEEDLETTER_DKIM_PRIVATE_KEY'),
+      })
+      .optional()
+      .describe('DKIM signing (optional)'),
+  })
+  .prefault({});
+
+export const stateSchema = z
+  .strictObject({
+    dir: z.string().min(1).default('.feedletter').describe('Folder of the database, the secret and the locks'),
+  })
+  .prefault({});
+
+export const serverSchema = z
+  .strictObject({
+    host: z.string().min(1).default('127.0.0.1').describe('Daemon HTTP server address (keep it local; put a reverse proxy in front)'),
+    port: z.number().int().min(0).max(65_535).default(8787).describe('Daemon HTTP server port (0: any free port)'),
+    publicUrl: absoluteUrl.optional().describe('Public URL under which the server is reachable (default: <site.url>newsletter/)'),
+    tokenMaxAgeDays: z.number().int().positive().default(730).describe('Unsubscribe links older than this are refused'),
+  })
+  .prefault({});
+
+export const scheduleSchema = z
+  .strictObject({
+    timezone: timeZone.optional().describe('Time zone of the cron schedules (default: site.timezone)'),
+    shutdownTimeoutMs: z.number().int().positive().default(30_000).describe('On SIGTERM, wait this long for the running job before exiting'),
+  })
+  .prefault({});
+
+export const configSchema = z.strictObject({
+  site: siteSchema,
+  content: contentSchema,
+  permalink: z
+    .string()
+    .startsWith('/', { message: 'must start with "/", e.g. "/:year/:month/:day/:title/"' })
+    .default('/:categories/:year/:month/:day/:title.html')
+    .describe("Permalink pattern with Jekyll's placeholders :year :month :day :title :categories (and :i_month :i_day :short_year :slug)"),
+  output: outputSchema,
+  feeds: feedsSchema,
+  digest: digestSchema,
+  smtp: smtpSchema,
+  state: stateSchema,
+  server: serverSchema,
+  schedule: scheduleSchema,
+});
+
+/** The config as written in the file (before defaults). */
+export type ConfigInput = z.input<typeof configSchema>;
+/** The config every stage receives: defaults applied, URLs canonical. */
+export type Config = z.infer<typeof configSchema>;
+export type SiteConfig = Config['site'];
+
+/** Values that come from the environment, never from a committed file. */
+export interface Secrets {
+  /** smtp:// or smtps:// URL with credentials, from SMTP_URL. Absent: the outbox transport. */
+  smtpUrl: string | undefined;
+  /** HMAC secret for unsubscribe tokens, from FEEDLETTER_SECRET (else generated in the state folder). */
+  secret: string | undefined;
+  /** PEM of the DKIM key, from FEEDLETTER_DKIM_PRIVATE_KEY. */
+  dkimPrivateKey: string | undefined;
+}
+
+/** Everything a command needs from configuration, resolved to absolute paths. */
+export interface ResolvedConfig {
+  config: Config;
+  secrets: Secrets;
+  /** Working directory every relative path was resolved against. */
+  cwd: string;
+  /** Path of the config file read, or undefined when the embedded defaults were used. */
+  file: string | undefined;
+  paths: {
+    content: string;
+    output: string;
+    state: string;
+    outbox: string;
+    templates: string;
+  };
+}

@@ -42,10 +42,13 @@ export interface PostHeader {
   authors: string[];
   categories: string[];
   tags: string[];
-  /** Summary from front matter, if any (else derived from the body when rendered). */
-  excerpt: string | undefined;
+  /** Plain-text summary: front-matter `excerpt`/`description`, else the first paragraph of the body. */
+  summary: string;
+  /** Minutes, from front matter `reading_time`, else computed when the body is rendered. */
   readingTime: number | undefined;
   sourcePath: string;
   slug: string;
-  draft: boolean;
+  /** File size and mtime (ms) when read: the cache key, and how `renderPosts` knows the file changed. */
+  size: number;
+  mtimeMs: number;
 }

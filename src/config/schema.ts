@@ -89,6 +89,10 @@ export const feedsSchema = z
   .strictObject({
     limit: z.number().int().positive().default(20).describe('At most this many items per feed, newest first'),
     content: z.enum(['full', 'summary']).default('full').describe('"full": whole post HTML in each item; "summary": the summary only'),
+    taxonomyContent: z
+      .enum(['full', 'summary'])
+      .default('summary')
+      .describe('Content of per-category and per-tag feeds; "summary" keeps a site with hundreds of tags from writing every article hundreds of times'),
     categories: z.boolean().default(true).describe('Write one feed set per category under categories/'),
     tags: z.boolean().default(true).describe('Write one feed set per tag under tags/'),
     rss: fileName.default('feed.xml').describe('File name of the RSS 2.0 feed'),

@@ -23,7 +23,7 @@ export function parseConfig(text: string, file: string): LoadResult {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const errors: Problem[] = [];
   for (const error of doc.errors) {
-    const line = error.linePos?.[0]?.line;
+    const line = lineCounter.linePos(error.pos[0]).line;
     errors.push({
       file,
       ...(line === undefined ? {} : { line }),
@@ -39,7 +39,19 @@ export function parseConfig(text: string, file: string): LoadResult {
     return { config: undefined, warnings: [], errors: [{ file, message: 'the config must be a mapping of keys to values', hint: 'start with "site:"', severity: 'error' }] };
   }
 
+  /** Line of the key itself (not its value): what an editor should jump to. */
+  const lineOfKey = (parent: readonly PropertyKey[], key: string): number | undefined => {
+    const map = (parent.length === 0 ? doc.contents : doc.getIn(parent, true)) as { items?: { key?: { value?: unknown; range?: [number, number, number] } }[] } | null;
+    const pair = map?.items?.find((item) => item.key?.value === key);
+    return pair?.key?.range ? lineCounter.linePos(pair.key.range[0]).line : undefined;
+  };
+
   const lineOf = (keyPath: readonly PropertyKey[]): number | undefined => {
+    const last = keyPath.at(-1);
+    if (typeof last === 'string') {
+      const line = lineOfKey(keyPath.slice(0, -1), last);
+      if (line !== undefined) return line;
+    }
     // The deepest node that exists: for an unknown key, its parent; for a missing one, the parent.
     for (let depth = keyPath.length; depth >= 0; depth--) {
       const node = doc.getIn(keyPath.slice(0, depth), true) as { range?: [number, number, number] } | undefined;
@@ -50,7 +62,14 @@ export function parseConfig(text: string, file: string): LoadResult {
 
   const result = configSchema.safeParse(raw);
   if (!result.success) {
-    for (const issue of result.error.issues) errors.push(issueToProblem(issue, file, lineOf));
+    for (const issue of result.error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      // One problem per unknown key, each at its own line.
+      for (const key of issue.keys) errors.push(issueToProblem({ ...issue, keys: [key] }, file, (p) => lineOfKey(p, key) ?? lineOf(p)));
+    } else {
+      errors.push(issueToProblem(issue, file, lineOf));
+    }
+  }
     return { config: undefined, warnings: [], errors };
   }
   return { config: result.data, warnings: configWarnings(result.data, file), errors: [] };

@@ -1,0 +1,128 @@
+import { readdir, rmdir, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config/schema.js';
+import { FeedletterError } from '../errors.js';
+import type { Post } from '../post.js';
+import { renderAtom } from './atom.js';
+import type { FeedDocument, FeedItem } from './document.js';
+import { renderJsonFeed } from './json.js';
+import type { FeedSet } from './plan.js';
+import { renderRss } from './rss.js';
+import { writeFileAtomic } from './write.js';
+
+export { renderAtom } from './atom.js';
+export type { FeedDocument, FeedItem } from './document.js';
+export { renderJsonFeed } from './json.js';
+export { planFeeds, postsNeedingContent, termSlug, type FeedSet } from './plan.js';
+export { renderRss } from './rss.js';
+export { writeFileAtomic } from './write.js';
+
+/** Paths relative to the output folder, posix separators, sorted. */
+export interface BuildFeedsResult {
+  written: string[];
+  unchanged: string[];
+  removed: string[];
+}
+
+export interface WriteFeedsOptions {
+  config: Config;
+  /** Absolute output folder (`ResolvedConfig.paths.output`). */
+  outputDir: string;
+  sets: readonly FeedSet[];
+  /** Rendered posts by id. A set's post missing here is written from its header (no body). */
+  posts: ReadonlyMap<string, Post>;
+}
+
+/** The folders whose sub-folders feedletter owns: one per term. */
+const TERM_FOLDERS = ['categories', 'tags'] as const;
+/** Files written at a time: enough to overlap I/O, few enough for a small machine. */
+const CONCURRENCY = 8;
+
+/**
+ * Render and write every set's three files atomically, leaving files whose bytes did not change
+ * untouched, then remove the feed files of terms that no longer have a set (or whose kind was
+ * switched off). Only our three file names under `categories/*` and `tags/*` are ever removed,
+ * and a term folder only when that leaves it empty.
+ */
+export async function writeFeeds(options: WriteFeedsOptions): Promise<BuildFeedsResult> {
+  const { config, outputDir, sets, posts } = options;
+  const { rss, atom, json } = config.feeds;
+  const jobs: Array<{ relative: string; render: () => string }> = [];
+  for (const set of sets) {
+    const doc: FeedDocument = { set, config, posts: set.posts.map((header): FeedItem => posts.get(header.id) ?? header) };
+    const at = (name: string): string => (set.dir === '' ? name : `${set.dir}/${name}`);
+    jobs.push({ relative: at(rss), render: () => renderRss(doc) }, { relative: at(atom), render: () => renderAtom(doc) }, { relative: at(json), render: () => renderJsonFeed(doc) });
+  }
+
+  const result: BuildFeedsResult = { written: [], unchanged: [], removed: [] };
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let job = jobs[next++]; job !== undefined; job = jobs[next++]) {
+      const outcome = await writeOrExplain(path.join(outputDir, ...job.relative.split('/')), job.relative, job.render());
+      result[outcome].push(job.relative);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, jobs.length) }, worker));
+
+  const live = new Set(sets.filter((s) => s.dir !== '').map((s) => s.dir));
+  result.removed = await removeStale(outputDir, live, [rss, atom, json]);
+  result.written.sort();
+  result.unchanged.sort();
+  return result;
+}
+
+async function writeOrExplain(file: string, relative: string, content: string): Promise<'written' | 'unchanged'> {
+  try {
+    return await writeFileAtomic(file, content);
+  } catch (cause) {
+    throw new FeedletterError('INPUT_INVALID', `cannot write the feed ${relative}: ${(cause as Error).message}`, {
+      cause,
+      hint: 'check that output.dir exists or can be created, and is writable',
+    });
+  }
+}
+
+async function removeStale(outputDir: string, live: ReadonlySet<string>, fileNames: readonly string[]): Promise<string[]> {
+  const removed: string[] = [];
+  for (const folder of TERM_FOLDERS) {
+    for (const entry of await listDirs(path.join(outputDir, folder))) {
+      const dir = `${folder}/${entry}`;
+      if (live.has(dir)) continue;
+      const termDir = path.join(outputDir, folder, entry);
+      for (const name of fileNames) {
+        const file = path.join(termDir, ...name.split('/'));
+        try {
+          await unlink(file);
+          removed.push(`${dir}/${name}`);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        }
+        // A file name with folders (`feeds.rss: rss/feed.xml`): drop the folders it leaves empty.
+        for (let parent = path.dirname(file); parent !== termDir && parent.startsWith(termDir); parent = path.dirname(parent)) {
+          if (!(await removeIfEmpty(parent))) break;
+        }
+      }
+      await removeIfEmpty(termDir);
+    }
+  }
+  return removed.sort();
+}
+
+async function listDirs(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+/** rmdir, which only ever removes an empty folder; true when it did. */
+async function removeIfEmpty(dir: string): Promise<boolean> {
+  try {
+    await rmdir(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}

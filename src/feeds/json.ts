@@ -1,0 +1,49 @@
+import {
+  canonicalUrl,
+  feedDescription,
+  feedFileUrl,
+  itemAuthors,
+  itemContent,
+  itemTerms,
+  itemUpdated,
+  rfc3339,
+  type FeedDocument,
+} from './document.js';
+import { cleanText } from './xml.js';
+
+export type { FeedDocument } from './document.js';
+
+/**
+ * JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/), written here: the `feed` package only
+ * writes version 1.0. In summary mode an item carries the summary as `content_text` (an item
+ * must have `content_html` or `content_text`). Every string is cleaned like the XML formats so
+ * that all three carry the same text.
+ */
+export function renderJsonFeed(doc: FeedDocument): string {
+  const { set, config } = doc;
+  const site = config.site;
+  const feed = {
+    version: 'https://jsonfeed.org/version/1.1',
+    title: cleanText(set.title),
+    home_page_url: site.url,
+    feed_url: feedFileUrl(config, set, config.feeds.json),
+    description: cleanText(feedDescription(config, set)),
+    language: site.language,
+    authors: [{ name: cleanText(site.author.name) }],
+    items: doc.posts.map((post) => {
+      const body = itemContent(set, post);
+      return {
+        id: canonicalUrl(post.id),
+        url: canonicalUrl(post.url),
+        title: cleanText(post.title),
+        ...(body === undefined ? { content_text: cleanText(post.summary) } : { content_html: cleanText(body) }),
+        ...(post.summary === '' ? {} : { summary: cleanText(post.summary) }),
+        date_published: rfc3339(post.date),
+        date_modified: rfc3339(itemUpdated(post)),
+        authors: itemAuthors(config, post).map((name) => ({ name: cleanText(name) })),
+        tags: itemTerms(post).map(cleanText),
+      };
+    }),
+  };
+  return `${JSON.stringify(feed, null, 2)}\n`;
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { selectDigestPosts } from '../../src/digest/select.js';
+import { makeHeader } from './factory.js';
+
+const DAY = 86_400_000;
+const now = new Date('2026-02-01T00:00:00Z');
+const daysAgo = (n: number): Date => new Date(now.getTime() - n * DAY);
+const ids = (posts: { slug: string }[]): string[] => posts.map((p) => p.slug);
+
+describe('selectDigestPosts', () => {
+  it('first run: only posts within the lookback, newest first', () => {
+    const headers = [makeHeader({ slug: 'old', date: daysAgo(10) }), makeHeader({ slug: 'new', date: daysAgo(1) }), makeHeader({ slug: 'mid', date: daysAgo(3) })];
+    const selection = selectDigestPosts({ headers, watermark: undefined, alreadySent: new Set(), now, firstRunLookbackMs: 7 * DAY });
+    expect(ids(selection.posts)).toEqual(['new', 'mid']);
+    expect(selection.windowStart).toEqual(daysAgo(7));
+    expect(selection.windowEnd).toEqual(now);
+  });
+
+  it('first run with lookback "all" (Infinity) takes every past post', () => {
+    const headers = [makeHeader({ slug: 'ancient', date: new Date('1999-01-01T00:00:00Z') }), makeHeader({ slug: 'new', date: daysAgo(1) })];
+    const selection = selectDigestPosts({ headers, watermark: undefined, alreadySent: new Set(), now, firstRunLookbackMs: Number.POSITIVE_INFINITY });
+    expect(ids(selection.posts)).toEqual(['new', 'ancient']);
+    expect(Number.isNaN(selection.windowStart.getTime())).toBe(false);
+    expect(selection.windowStart.getTime()).toBeLessThan(new Date('1999-01-01T00:00:00Z').getTime());
+  });
+
+  it('after a digest: posts dated after the watermark (exclusive), up to now (inclusive)', () => {
+    const watermark = daysAgo(2);
+    const headers = [
+      makeHeader({ slug: 'at-watermark', date: watermark }),
+      makeHeader({ slug: 'before', date: daysAgo(20) }),
+      makeHeader({ slug: 'after', date: daysAgo(1) }),
+      makeHeader({ slug: 'exactly-now', date: now }),
+    ];
+    const selection = selectDigestPosts({ headers, watermark, alreadySent: new Set(), now, firstRunLookbackMs: 30 * DAY });
+    expect(ids(selection.posts)).toEqual(['exactly-now', 'after']);
+    expect(selection.windowStart).toEqual(watermark);
+  });
+
+  it('never selects a post dated in the future; it comes once its date has passed', () => {
+    const future = makeHeader({ slug: 'future', date: new Date(now.getTime() + 60_000) });
+    const headers = [future, makeHeader({ slug: 'past', date: daysAgo(1) })];
+    const first = selectDigestPosts({ headers, watermark: daysAgo(3), alreadySent: new Set(), now, firstRunLookbackMs: 7 * DAY });
+    expect(ids(first.posts)).toEqual(['past']);
+    const later = selectDigestPosts({ headers, watermark: now, alreadySent: new Set([headers[1]!.id]), now: new Date(now.getTime() + 120_000), firstRunLookbackMs: 7 * DAY });
+    expect(ids(later.posts)).toEqual(['future']);
+  });
+
+  it('never selects a post an earlier digest carried, whatever its date', () => {
+    const sent = makeHeader({ slug: 'sent', date: daysAgo(1) });
+    const headers = [sent, makeHeader({ slug: 'fresh', date: daysAgo(1) })];
+    const selection = selectDigestPosts({ headers, watermark: daysAgo(5), alreadySent: new Set([sent.id]), now, firstRunLookbackMs: 7 * DAY });
+    expect(ids(selection.posts)).toEqual(['fresh']);
+  });
+
+  it('--since overrides the watermark and the lookback', () => {
+    const headers = [makeHeader({ slug: 'a', date: daysAgo(30) }), makeHeader({ slug: 'b', date: daysAgo(15) }), makeHeader({ slug: 'c', date: daysAgo(1) })];
+    const since = daysAgo(40);
+    const selection = selectDigestPosts({ headers, watermark: daysAgo(2), alreadySent: new Set(), now, firstRunLookbackMs: 7 * DAY, since });
+    expect(ids(selection.posts)).toEqual(['c', 'b', 'a']);
+    expect(selection.windowStart).toEqual(since);
+  });
+
+  it('orders posts with the same date by id, so the order never depends on input order', () => {
+    const date = daysAgo(1);
+    const a = makeHeader({ id: 'https://x/a', slug: 'a', date });
+    const b = makeHeader({ id: 'https://x/b', slug: 'b', date });
+    const input = { watermark: undefined, alreadySent: new Set<string>(), now, firstRunLookbackMs: 7 * DAY };
+    expect(ids(selectDigestPosts({ ...input, headers: [b, a] }).posts)).toEqual(['a', 'b']);
+    expect(ids(selectDigestPosts({ ...input, headers: [a, b] }).posts)).toEqual(['a', 'b']);
+  });
+});

@@ -1,0 +1,204 @@
+import { FeedletterError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { DeliveryCounts, Store, Subscriber } from '../store/index.js';
+import { abortableSleep } from './rate-limit.js';
+import { classifySmtpError, type OutgoingMessage, type SendError, type Transport } from './transport.js';
+
+export interface DeliverOptions {
+  store: Store;
+  digestId: number;
+  transport: Transport;
+  /**
+   * One subscriber's message. Must be cheap and deterministic for one (digest, subscriber): a
+   * re-send after a crash must carry the same Message-ID.
+   */
+  build: (subscriber: Subscriber) => OutgoingMessage;
+  /** Retries of a transient failure per message. */
+  retries: number;
+  /** Delay before the first retry; doubles on each further one. */
+  retryDelayMs: number;
+  /** Messages in flight at once. @default transport.concurrency, else 1 */
+  concurrency?: number;
+  /** Abort: take no new message, let the ones in flight finish, return with the rest pending. */
+  signal?: AbortSignal;
+  clock: () => Date;
+  logger?: Logger;
+  /** Called after each message reaches sent or failed. */
+  onProgress?: (counts: DeliveryCounts) => void;
+  /**
+   * This many messages in a row giving up on transient errors, with no success in between,
+   * means the server as a whole is not taking mail: stop with SMTP_UNAVAILABLE and leave them
+   * pending rather than failing every subscriber. @default 3
+   */
+  giveUpStreak?: number;
+  /** Deliveries read from the store at a time. @default 200 */
+  batchSize?: number;
+}
+
+export interface DeliverReport {
+  sent: number;
+  failed: { email: string; error: string }[];
+  aborted: boolean;
+  /** The digest is complete (and the watermark moved). */
+  complete: boolean;
+}
+
+const describe = (error: SendError): string => error.message.split('\n')[0] ?? error.message;
+
+/**
+ * Sends one digest to every subscriber still to do, exactly once:
+ * - each delivery is marked `sending` (attempts + 1) before the message goes to the transport,
+ *   and `sent` only once the server accepted it: a crash leaves at most the messages in flight in
+ *   `sending`, and the next run re-sends those with the same Message-ID;
+ * - transient failures are retried with exponential backoff, then the delivery fails; permanent
+ *   ones fail at once; the others go on;
+ * - a server that is unavailable (or keeps deferring everything, see `giveUpStreak`) stops the run
+ *   with SMTP_UNAVAILABLE, nothing more marked, the rest pending for the next run;
+ * - when nothing is left to do, the digest is completed and the watermark moves.
+ * Subscribers are streamed from the store a page at a time; only the messages in flight exist.
+ */
+export async function deliverDigest(options: DeliverOptions): Promise<DeliverReport> {
+  const { store, digestId, transport, clock, logger, signal } = options;
+  const digest = store.getDigest(digestId);
+  if (digest === undefined) throw new FeedletterError('STATE_INVALID', `no digest ${digestId} in the store`);
+  const report: DeliverReport = { sent: 0, failed: [], aborted: false, complete: digest.status === 'complete' };
+  if (report.complete) return report;
+
+  const counts = store.deliveryCounts(digestId);
+  // Left `sending` by a run that died: to do again, like the pending ones.
+  counts.pending += counts.sending;
+  counts.sending = 0;
+  if (counts.pending > 0) {
+    try {
+      await transport.verify();
+    } catch (error) {
+      throw unavailable(classifySmtpError(error), transport);
+    }
+  }
+
+  const concurrency = Math.max(1, options.concurrency ?? transport.concurrency ?? 1);
+  const giveUpStreak = Math.max(1, options.giveUpStreak ?? 3);
+  const queue = store.pendingDeliveries(digestId, options.batchSize ?? 200);
+  let fatal: SendError | undefined;
+  // Deliveries that gave up on transient errors since the last success: failed only once another
+  // message gets through (then it is these addresses, not the server), else left pending.
+  let givenUp: { subscriber: Subscriber; error: string }[] = [];
+
+  const progress = (from: keyof DeliveryCounts, to: keyof DeliveryCounts): void => {
+    counts[from]--;
+    counts[to]++;
+    options.onProgress?.({ ...counts });
+  };
+  const fail = (subscriber: Subscriber, error: string, from: 'pending' | 'sending'): void => {
+    store.markFailed(digestId, subscriber.id, error, clock());
+    report.failed.push({ email: subscriber.email, error });
+    progress(from, 'failed');
+    logger?.warn({ digest: digestId, subscriber: subscriber.id, error }, 'delivery failed');
+  };
+  // An unexpected error (a bug in `build`, the database) stops the run like `fatal`, and is
+  // rethrown once the messages in flight have settled.
+  let crashed: { error: unknown } | undefined;
+  const stopped = (): boolean => fatal !== undefined || crashed !== undefined || signal?.aborted === true;
+  // Cuts retry backoffs short once the run is stopping for any reason.
+  const halt = new AbortController();
+  const onAbort = (): void => halt.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const stop = (error: SendError): void => {
+    fatal ??= error;
+    halt.abort();
+  };
+
+  const deliverOne = async (subscriber: Subscriber): Promise<void> => {
+    const message = options.build(subscriber);
+    for (let attempt = 0; ; attempt++) {
+      // Recorded before the SMTP transaction: if we die now, the next run re-sends this one.
+      if (!store.markSending(digestId, subscriber.id, clock())) return;
+      counts.pending--;
+      counts.sending++;
+      let error: SendError;
+      try {
+        await transport.send(message);
+        store.markSent(digestId, subscriber.id, message.messageId, clock());
+        report.sent++;
+        progress('sending', 'sent');
+        if (givenUp.length > 0) {
+          for (const g of givenUp) fail(g.subscriber, g.error, 'pending');
+          givenUp = [];
+        }
+        return;
+      } catch (caught) {
+        error = classifySmtpError(caught);
+      }
+      const text = describe(error);
+      if (error.kind === 'permanent') {
+        fail(subscriber, text, 'sending');
+        return;
+      }
+      // Known not accepted: back to pending, so a crash during the backoff loses nothing.
+      store.markPending(digestId, subscriber.id, text, clock());
+      counts.sending--;
+      counts.pending++;
+      if (error.kind === 'unavailable') {
+        stop(error);
+        return;
+      }
+      if (attempt >= options.retries) {
+        givenUp.push({ subscriber, error: `${text} (gave up after ${attempt + 1} attempts)` });
+        if (givenUp.length >= giveUpStreak) stop(error);
+        return;
+      }
+      const delay = options.retryDelayMs * 2 ** attempt;
+      logger?.info({ digest: digestId, subscriber: subscriber.id, error: text, delay }, 'transient failure, retrying');
+      try {
+        await abortableSleep(delay, halt.signal);
+      } catch {
+        return; // the run is stopping: stays pending
+      }
+    }
+  };
+
+  const worker = async (): Promise<void> => {
+    while (!stopped()) {
+      try {
+        const next = queue.next();
+        if (next.done === true) return;
+        await deliverOne(next.value.subscriber);
+      } catch (error) {
+        crashed ??= { error };
+        halt.abort();
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: concurrency }, () => worker()));
+  } finally {
+    queue.return?.();
+    signal?.removeEventListener('abort', onAbort);
+  }
+  if (crashed !== undefined) throw crashed.error;
+
+  if (fatal !== undefined) throw unavailable(fatal, transport);
+  // Fewer than `giveUpStreak` in a row: these addresses keep deferring, not the whole server.
+  for (const g of givenUp) fail(g.subscriber, g.error, 'pending');
+  if (signal?.aborted === true) {
+    report.aborted = true;
+    return report;
+  }
+  const final = store.deliveryCounts(digestId);
+  if (final.pending + final.sending === 0) {
+    store.completeDigest(digestId, clock());
+    report.complete = true;
+  }
+  return report;
+}
+
+function unavailable(error: SendError, transport: Transport): FeedletterError {
+  const what = transport.name === 'smtp' ? 'the SMTP server' : 'the outbox';
+  return new FeedletterError('SMTP_UNAVAILABLE', `${what} is unavailable: ${describe(error)}`, {
+    cause: error,
+    hint:
+      transport.name === 'smtp'
+        ? 'check SMTP_URL (host, port, credentials) and that the server is up; the next run resumes where this one stopped'
+        : 'check that the outbox folder is writable; the next run resumes where this one stopped',
+  });
+}

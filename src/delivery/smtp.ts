@@ -1,0 +1,97 @@
+import nodemailer from 'nodemailer';
+import type { DKIMOptions } from 'nodemailer/lib/dkim';
+import type Mail from 'nodemailer/lib/mailer';
+import { createRateLimiter } from './rate-limit.js';
+import { classifySmtpError, SendError, type OutgoingMessage, type SendResult, type Transport } from './transport.js';
+
+/**
+ * Headers a DKIM signature covers: nodemailer's default list plus `List-Unsubscribe-Post`, which
+ * RFC 8058 §4 requires to be signed together with `List-Unsubscribe` (and nodemailer's default
+ * list omits it).
+ */
+export const DKIM_HEADER_FIELDS =
+  'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:' +
+  'List-Id:List-Help:List-Unsubscribe:List-Unsubscribe-Post:List-Subscribe:List-Post:List-Owner:List-Archive:Auto-Submitted';
+
+export interface DkimOptions {
+  domainName: string;
+  keySelector: string;
+  /** PEM. */
+  privateKey: string;
+  /** @default DKIM_HEADER_FIELDS */
+  headerFieldNames?: string;
+}
+
+export interface SmtpTransportOptions {
+  /** `smtp://user:pass@host:port` or `smtps://…`; credentials come from the environment, never a file. */
+  url: string;
+  /** Pooled connections. */
+  maxConnections: number;
+  /** Messages per second over all connections; 0 = unlimited. */
+  rateLimit: number;
+  /** Connection, greeting and socket timeout. */
+  timeoutMs: number;
+  dkim?: DkimOptions;
+  /** Extra nodemailer pool options (tests: `tls`, `ignoreTLS`…). */
+  extra?: Record<string, unknown>;
+}
+
+export function toNodemailerDkim(dkim: DkimOptions | undefined): DKIMOptions | undefined {
+  if (dkim === undefined) return undefined;
+  return { domainName: dkim.domainName, keySelector: dkim.keySelector, privateKey: dkim.privateKey, headerFieldNames: dkim.headerFieldNames ?? DKIM_HEADER_FIELDS };
+}
+
+/** The mail options actually handed to nodemailer: the envelope is exactly the one recipient. */
+export function mailOptions(message: OutgoingMessage): Mail.Options {
+  const to = message.to.name === null ? message.to.address : { name: message.to.name, address: message.to.address };
+  return { ...message.options, to, cc: undefined, bcc: undefined, messageId: message.messageId };
+}
+
+/**
+ * SMTP through a nodemailer pool. The rate limit is ours, in front of the pool (see
+ * rate-limit.ts); nodemailer's own per-pool limiter stays off. Every failure is rejected as a
+ * classified SendError.
+ */
+export function createSmtpTransport(options: SmtpTransportOptions): Transport {
+  const limiter = createRateLimiter({ perSecond: options.rateLimit });
+  const dkim = toNodemailerDkim(options.dkim);
+  const transporter = nodemailer.createTransport({
+    ...options.extra,
+    pool: true,
+    url: options.url,
+    maxConnections: options.maxConnections,
+    connectionTimeout: options.timeoutMs,
+    greetingTimeout: options.timeoutMs,
+    socketTimeout: options.timeoutMs,
+    dnsTimeout: options.timeoutMs,
+    ...(dkim === undefined ? {} : { dkim }),
+  });
+  return {
+    name: 'smtp',
+    concurrency: options.maxConnections,
+    async verify() {
+      try {
+        await transporter.verify();
+      } catch (error) {
+        const classified = classifySmtpError(error);
+        // verify() tests the server as a whole: whatever failed, the run cannot go on.
+        throw classified.kind === 'unavailable'
+          ? classified
+          : new SendError('unavailable', classified.message, { cause: error, responseCode: classified.responseCode, code: classified.code });
+      }
+    },
+    async send(message: OutgoingMessage): Promise<SendResult> {
+      await limiter.acquire();
+      try {
+        const info = await transporter.sendMail(mailOptions(message));
+        return { messageId: message.messageId, response: String(info.response ?? '') };
+      } catch (error) {
+        throw classifySmtpError(error);
+      }
+    },
+    close() {
+      transporter.close();
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,483 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { FeedletterError } from '../errors.js';
+import { normaliseEmail } from './email.js';
+import { migrate } from './migrations.js';
+
+export interface Subscriber {
+  id: number;
+  email: string;
+  name: string | null;
+  status: 'active' | 'unsubscribed';
+  createdAt: Date;
+  unsubscribedAt: Date | null;
+}
+
+export interface DigestRecord {
+  id: number;
+  createdAt: Date;
+  windowStart: Date;
+  windowEnd: Date;
+  status: 'pending' | 'complete';
+  subject: string;
+  /** The preview text shown after the subject in inbox lists. */
+  preheader: string;
+  /** The compiled HTML, per-subscriber placeholders still in it. */
+  html: string;
+  text: string;
+  postIds: string[];
+}
+
+export interface DeliveryCounts {
+  pending: number;
+  sending: number;
+  sent: number;
+  failed: number;
+}
+
+export interface JobRun {
+  job: string;
+  startedAt: Date;
+  finishedAt: Date;
+  ok: boolean;
+  summary: unknown;
+}
+
+export interface SubscriberFilter {
+  status?: Subscriber['status'];
+}
+
+/** File name of the database inside the state folder. */
+export const DB_FILE = 'feedletter.db';
+/** Meta key of the watermark: the end of the window of the last complete digest. */
+const WATERMARK = 'watermark';
+/** How many job runs per job are kept for /healthz and debugging. */
+const JOB_RUNS_KEPT = 50;
+
+interface SubscriberRow {
+  id: number;
+  email: string;
+  name: string | null;
+  status: Subscriber['status'];
+  created_at: string;
+  unsubscribed_at: string | null;
+}
+
+interface DigestRow {
+  id: number;
+  created_at: string;
+  window_start: string;
+  window_end: string;
+  status: DigestRecord['status'];
+  subject: string;
+  preheader: string;
+  html: string;
+  text: string;
+  post_ids: string;
+}
+
+const toSubscriber = (row: SubscriberRow): Subscriber => ({
+  id: row.id,
+  email: row.email,
+  name: row.name,
+  status: row.status,
+  createdAt: new Date(row.created_at),
+  unsubscribedAt: row.unsubscribed_at === null ? null : new Date(row.unsubscribed_at),
+});
+
+const toDigest = (row: DigestRow): DigestRecord => ({
+  id: row.id,
+  createdAt: new Date(row.created_at),
+  windowStart: new Date(row.window_start),
+  windowEnd: new Date(row.window_end),
+  status: row.status,
+  subject: row.subject,
+  preheader: row.preheader,
+  html: row.html,
+  text: row.text,
+  postIds: JSON.parse(row.post_ids) as string[],
+});
+
+const iso = (date: Date): string => {
+  if (Number.isNaN(date.getTime())) throw new FeedletterError('INPUT_INVALID', 'invalid date given to the store');
+  return date.toISOString();
+};
+
+/**
+ * The state of feedletter in one SQLite file (`<state>/feedletter.db`): subscribers, digests with
+ * the posts they carried, one delivery row per (digest, subscriber), the watermark, job runs.
+ *
+ * Durability: WAL with `synchronous = NORMAL`. A committed transaction survives the process being
+ * killed (kill -9), which is what exactly-once delivery relies on; after a power loss the last few
+ * transitions may roll back, which at worst re-sends a message with the same Message-ID.
+ * One process sends at a time (the send lock in `lock.ts`); `busy_timeout` lets a second reader or
+ * the unsubscribe endpoint wait for a write instead of failing.
+ */
+export class Store {
+  readonly file: string;
+  private readonly db: Database.Database;
+  private readonly q;
+
+  private constructor(file: string, db: Database.Database) {
+    this.file = file;
+    this.db = db;
+    this.q = {
+      subscriberById: db.prepare<[number], SubscriberRow>('SELECT * FROM subscribers WHERE id = ?'),
+      subscriberByEmail: db.prepare<[string], SubscriberRow>('SELECT * FROM subscribers WHERE email = ? COLLATE NOCASE'),
+      insertSubscriber: db.prepare<[string, string | null, string], SubscriberRow>(
+        "INSERT INTO subscribers (email, name, status, created_at) VALUES (?, ?, 'active', ?) RETURNING *",
+      ),
+      reactivate: db.prepare<[number]>("UPDATE subscribers SET status = 'active', unsubscribed_at = NULL WHERE id = ?"),
+      unsubscribe: db.prepare<[string, number]>("UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = ? WHERE id = ? AND status = 'active'"),
+      cancelDeliveries: db.prepare<[string, number]>(
+        "UPDATE deliveries SET status = 'failed', last_error = 'unsubscribed', updated_at = ? WHERE subscriber_id = ? AND status IN ('pending', 'sending')",
+      ),
+      meta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+      setMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      sentPostIds: db.prepare<[], { post_id: string }>('SELECT DISTINCT post_id FROM digest_posts'),
+      digest: db.prepare<[number], DigestRow>('SELECT * FROM digests WHERE id = ?'),
+      unfinished: db.prepare<[], DigestRow>("SELECT * FROM digests WHERE status = 'pending' ORDER BY id LIMIT 1"),
+      insertDigest: db.prepare<[string, string, string, string, string, string, string, string, number], { id: number }>(
+        'INSERT INTO digests (created_at, window_start, window_end, subject, preheader, html, text, post_ids, post_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
+      ),
+      insertDigestPost: db.prepare<[number, string]>('INSERT OR IGNORE INTO digest_posts (digest_id, post_id) VALUES (?, ?)'),
+      insertDeliveries: db.prepare<[number, string]>(
+        "INSERT INTO deliveries (digest_id, subscriber_id, status, attempts, updated_at) SELECT ?, id, 'pending', 0, ? FROM subscribers WHERE status = 'active'",
+      ),
+      pendingPage: db.prepare<[number, number, number], SubscriberRow>(
+        // Ranges over the deliveries primary key (digest_id, subscriber_id): each page is an index seek.
+        `SELECT s.* FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+         WHERE d.digest_id = ? AND d.subscriber_id > ? AND d.status IN ('pending', 'sending') AND s.status = 'active'
+         ORDER BY d.subscriber_id LIMIT ?`,
+      ),
+      markSending: db.prepare<[string, number, number]>(
+        `UPDATE deliveries SET status = 'sending', attempts = attempts + 1, updated_at = ?
+         WHERE digest_id = ? AND subscriber_id = ? AND status IN ('pending', 'sending')
+           AND EXISTS (SELECT 1 FROM subscribers s WHERE s.id = deliveries.subscriber_id AND s.status = 'active')`,
+      ),
+      markSent: db.prepare<[string, string, number, number]>(
+        "UPDATE deliveries SET status = 'sent', message_id = ?, last_error = NULL, updated_at = ? WHERE digest_id = ? AND subscriber_id = ?",
+      ),
+      markFailed: db.prepare<[string, string, number, number]>(
+        "UPDATE deliveries SET status = 'failed', last_error = ?, updated_at = ? WHERE digest_id = ? AND subscriber_id = ? AND status <> 'sent'",
+      ),
+      markPending: db.prepare<[string, string, number, number]>(
+        "UPDATE deliveries SET status = 'pending', last_error = ?, updated_at = ? WHERE digest_id = ? AND subscriber_id = ? AND status IN ('pending', 'sending')",
+      ),
+      counts: db.prepare<[number], { status: keyof DeliveryCounts; n: number }>('SELECT status, COUNT(*) AS n FROM deliveries WHERE digest_id = ? GROUP BY status'),
+      completeDigest: db.prepare<[string, number]>("UPDATE digests SET status = 'complete', completed_at = ? WHERE id = ?"),
+      insertJobRun: db.prepare<[string, string, string, number, string]>('INSERT INTO job_runs (job, started_at, finished_at, ok, summary) VALUES (?, ?, ?, ?, ?)'),
+      pruneJobRuns: db.prepare<[string, string, number]>(
+        'DELETE FROM job_runs WHERE job = ? AND id NOT IN (SELECT id FROM job_runs WHERE job = ? ORDER BY id DESC LIMIT ?)',
+      ),
+      lastJobRuns: db.prepare<[], { job: string; started_at: string; finished_at: string; ok: number; summary: string }>(
+        'SELECT job, started_at, finished_at, ok, summary FROM job_runs WHERE id IN (SELECT MAX(id) FROM job_runs GROUP BY job) ORDER BY job',
+      ),
+    };
+  }
+
+  /** Opens (creating the folder with mode 0700 and the file if needed) and migrates the database. */
+  static open(stateDir: string): Store {
+    const file = path.join(stateDir, DB_FILE);
+    let db: Database.Database;
+    try {
+      // 0700: the folder also holds the unsubscribe signing secret.
+      mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+      db = new Database(file);
+    } catch (cause) {
+      throw new FeedletterError('STATE_INVALID', `cannot open the database ${file}`, {
+        cause,
+        hint: 'check that state.dir is a writable folder',
+      });
+    }
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      migrate(db);
+      return new Store(file, db);
+    } catch (cause) {
+      db.close();
+      if (cause instanceof FeedletterError) throw cause;
+      throw new FeedletterError('STATE_INVALID', `the database ${file} is unusable`, {
+        cause,
+        hint: 'it may be corrupt or not a feedletter database; move it away to start afresh',
+      });
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /** For tests and `check`: a pragma's value. */
+  pragma(name: string): unknown {
+    return this.db.pragma(name, { simple: true });
+  }
+
+  // ── subscribers ──────────────────────────────────────────────────────────────
+
+  /**
+   * Adds an address (validated and normalised). Adding an address that is already there changes
+   * nothing and returns `created: false`. An address that unsubscribed stays unsubscribed unless
+   * `reactivate` is set: a bulk import of an old list must never re-subscribe someone who asked
+   * to leave (consent); only an explicit request of that person should pass `reactivate`.
+   */
+  addSubscriber(email: string, name: string | null, now: Date, options: { reactivate?: boolean } = {}): { subscriber: Subscriber; created: boolean } {
+    const address = normaliseEmail(email);
+    const cleanName = name === null || name.trim() === '' ? null : name.trim();
+    return this.db
+      .transaction(() => {
+        const existing = this.q.subscriberByEmail.get(address);
+        if (existing !== undefined) {
+          if (existing.status === 'unsubscribed' && options.reactivate === true) {
+            this.q.reactivate.run(existing.id);
+            return { subscriber: toSubscriber({ ...existing, status: 'active', unsubscribed_at: null }), created: false };
+          }
+          return { subscriber: toSubscriber(existing), created: false };
+        }
+        const row = this.q.insertSubscriber.get(address, cleanName, iso(now));
+        if (row === undefined) throw new Error('INSERT … RETURNING returned no row');
+        return { subscriber: toSubscriber(row), created: true };
+      })
+      .immediate();
+  }
+
+  /**
+   * Marks the address unsubscribed. The row stays, so the address is never mailed again (and a
+   * later import does not bring it back); its pending deliveries are cancelled. True when this
+   * call unsubscribed an active subscriber; false when unknown or already unsubscribed.
+   */
+  removeSubscriber(email: string, now: Date): boolean {
+    const row = this.q.subscriberByEmail.get(email.trim());
+    if (row === undefined) {
+      let normalised: string;
+      try {
+        normalised = normaliseEmail(email);
+      } catch {
+        return false;
+      }
+      const again = this.q.subscriberByEmail.get(normalised);
+      return again === undefined ? false : this.unsubscribeById(again.id, now);
+    }
+    return this.unsubscribeById(row.id, now);
+  }
+
+  unsubscribeById(id: number, now: Date): boolean {
+    return this.db
+      .transaction(() => {
+        const changed = this.q.unsubscribe.run(iso(now), id).changes > 0;
+        if (changed) this.q.cancelDeliveries.run(iso(now), id);
+        return changed;
+      })
+      .immediate();
+  }
+
+  getSubscriber(id: number): Subscriber | undefined {
+    const row = this.q.subscriberById.get(id);
+    return row === undefined ? undefined : toSubscriber(row);
+  }
+
+  findSubscriber(email: string): Subscriber | undefined {
+    const row = this.q.subscriberByEmail.get(email.trim()) ?? this.q.subscriberByEmail.get(email.trim().toLowerCase());
+    return row === undefined ? undefined : toSubscriber(row);
+  }
+
+  private subscriberQuery(select: string, filter: SubscriberFilter | undefined): { sql: string; params: string[] } {
+    return filter?.status === undefined
+      ? { sql: `SELECT ${select} FROM subscribers`, params: [] }
+      : { sql: `SELECT ${select} FROM subscribers WHERE status = ?`, params: [filter.status] };
+  }
+
+  listSubscribers(filter?: SubscriberFilter): Subscriber[] {
+    const { sql, params } = this.subscriberQuery('*', filter);
+    return this.db.prepare<string[], SubscriberRow>(`${sql} ORDER BY id`).all(...params).map(toSubscriber);
+  }
+
+  /**
+   * Streams subscribers in id order, one page at a time, so 100,000 of them never sit in memory
+   * and the connection stays free for writes between pages (an open better-sqlite3 iterator
+   * would block every other statement).
+   */
+  *iterateSubscribers(filter?: SubscriberFilter, pageSize = 500): IterableIterator<Subscriber> {
+    const where = filter?.status === undefined ? '' : 'AND status = ?';
+    const stmt = this.db.prepare<unknown[], SubscriberRow>(`SELECT * FROM subscribers WHERE id > ? ${where} ORDER BY id LIMIT ?`);
+    let after = 0;
+    for (;;) {
+      const rows = filter?.status === undefined ? stmt.all(after, pageSize) : stmt.all(after, filter.status, pageSize);
+      for (const row of rows) yield toSubscriber(row);
+      const last = rows.at(-1);
+      if (last === undefined || rows.length < pageSize) return;
+      after = last.id;
+    }
+  }
+
+  countSubscribers(filter?: SubscriberFilter): number {
+    const { sql, params } = this.subscriberQuery('COUNT(*) AS n', filter);
+    return this.db.prepare<string[], { n: number }>(sql).get(...params)?.n ?? 0;
+  }
+
+  // ── digests ──────────────────────────────────────────────────────────────────
+
+  getWatermark(): Date | undefined {
+    const value = this.getMeta(WATERMARK);
+    return value === undefined ? undefined : new Date(value);
+  }
+
+  /** Ids of the posts carried by any digest, complete or still being sent: never send them again. */
+  sentPostIds(): Set<string> {
+    return new Set(this.q.sentPostIds.all().map((r) => r.post_id));
+  }
+
+  getDigest(id: number): DigestRecord | undefined {
+    const row = this.q.digest.get(id);
+    return row === undefined ? undefined : toDigest(row);
+  }
+
+  /** The oldest digest not yet complete: a run finishes it before it starts a new one. */
+  unfinishedDigest(): DigestRecord | undefined {
+    const row = this.q.unfinished.get();
+    return row === undefined ? undefined : toDigest(row);
+  }
+
+  /**
+   * Records a digest, its posts and one pending delivery per subscriber active at this moment,
+   * all in one transaction: either the whole digest is there to be sent, or nothing is.
+   */
+  createDigest(input: { createdAt: Date; windowStart: Date; windowEnd: Date; subject: string; preheader?: string; html: string; text: string; postIds: string[] }): DigestRecord {
+    return this.db
+      .transaction(() => {
+        const row = this.q.insertDigest.get(
+          iso(input.createdAt),
+          iso(input.windowStart),
+          iso(input.windowEnd),
+          input.subject,
+          input.preheader ?? '',
+          input.html,
+          input.text,
+          JSON.stringify(input.postIds),
+          input.postIds.length,
+        );
+        if (row === undefined) throw new Error('INSERT … RETURNING returned no row');
+        for (const postId of input.postIds) this.q.insertDigestPost.run(row.id, postId);
+        this.q.insertDeliveries.run(row.id, iso(input.createdAt));
+        const digest = this.getDigest(row.id);
+        if (digest === undefined) throw new Error('digest vanished inside its own transaction');
+        return digest;
+      })
+      .immediate();
+  }
+
+  /**
+   * The deliveries of a digest still to do (pending, or `sending` when a previous run died with
+   * them in flight), for active subscribers, in subscriber id order. Reads one page of
+   * `batchSize` at a time, resuming after the last id seen, so it holds at most one page and the
+   * caller may write to the store between items.
+   */
+  *pendingDeliveries(digestId: number, batchSize = 500): IterableIterator<{ subscriber: Subscriber }> {
+    let after = 0;
+    for (;;) {
+      const rows = this.q.pendingPage.all(digestId, after, batchSize);
+      for (const row of rows) yield { subscriber: toSubscriber(row) };
+      const last = rows.at(-1);
+      if (last === undefined || rows.length < batchSize) return;
+      after = last.id;
+    }
+  }
+
+  /**
+   * Records that the message is about to be handed to the server (attempts + 1). Returns false,
+   * and the message must not be sent, when the delivery is no longer to do (sent, failed, or the
+   * subscriber unsubscribed in the meantime).
+   */
+  markSending(digestId: number, subscriberId: number, now: Date): boolean {
+    return this.q.markSending.run(iso(now), digestId, subscriberId).changes > 0;
+  }
+
+  /** Only after the server accepted the message (250). */
+  markSent(digestId: number, subscriberId: number, messageId: string, now: Date): void {
+    this.q.markSent.run(messageId, iso(now), digestId, subscriberId);
+  }
+
+  markFailed(digestId: number, subscriberId: number, error: string, now: Date): void {
+    this.q.markFailed.run(error, iso(now), digestId, subscriberId);
+  }
+
+  /** A transient failure: known not delivered, back to pending with the error, to be retried. */
+  markPending(digestId: number, subscriberId: number, error: string, now: Date): void {
+    this.q.markPending.run(error, iso(now), digestId, subscriberId);
+  }
+
+  deliveryCounts(digestId: number): DeliveryCounts {
+    const counts: DeliveryCounts = { pending: 0, sending: 0, sent: 0, failed: 0 };
+    for (const row of this.q.counts.all(digestId)) counts[row.status] = row.n;
+    return counts;
+  }
+
+  /** The last error of one delivery, for reports and tests. */
+  delivery(digestId: number, subscriberId: number): { status: keyof DeliveryCounts; attempts: number; lastError: string | null; messageId: string | null } | undefined {
+    const row = this.db
+      .prepare<[number, number], { status: keyof DeliveryCounts; attempts: number; last_error: string | null; message_id: string | null }>(
+        'SELECT status, attempts, last_error, message_id FROM deliveries WHERE digest_id = ? AND subscriber_id = ?',
+      )
+      .get(digestId, subscriberId);
+    return row === undefined ? undefined : { status: row.status, attempts: row.attempts, lastError: row.last_error, messageId: row.message_id };
+  }
+
+  /**
+   * Marks the digest complete and moves the watermark to the end of its window, in one
+   * transaction. Refuses (STATE_INVALID) while any delivery is pending or sending: the watermark
+   * moves only when every subscriber got the digest or definitely failed.
+   */
+  completeDigest(digestId: number, now: Date): void {
+    this.db
+      .transaction(() => {
+        const digest = this.q.digest.get(digestId);
+        if (digest === undefined) throw new FeedletterError('STATE_INVALID', `no digest ${digestId}`);
+        const counts = this.deliveryCounts(digestId);
+        if (counts.pending + counts.sending > 0) {
+          throw new FeedletterError('STATE_INVALID', `digest ${digestId} still has ${counts.pending + counts.sending} deliveries to do`, {
+            hint: 'run the digest again to finish it',
+          });
+        }
+        if (digest.status === 'complete') return;
+        this.q.completeDigest.run(iso(now), digestId);
+        const current = this.getWatermark();
+        // Never move back: an older digest finished late must not re-open a window already sent.
+        if (current === undefined || current.getTime() < new Date(digest.window_end).getTime()) {
+          this.q.setMeta.run(WATERMARK, digest.window_end);
+        }
+      })
+      .immediate();
+  }
+
+  // ── jobs and meta ────────────────────────────────────────────────────────────
+
+  recordJobRun(run: JobRun): void {
+    this.db
+      .transaction(() => {
+        this.q.insertJobRun.run(run.job, iso(run.startedAt), iso(run.finishedAt), run.ok ? 1 : 0, JSON.stringify(run.summary ?? null));
+        this.q.pruneJobRuns.run(run.job, run.job, JOB_RUNS_KEPT);
+      })
+      .immediate();
+  }
+
+  /** The latest run of each job, by job name. */
+  lastJobRuns(): Record<string, Omit<JobRun, 'job'>> {
+    const result: Record<string, Omit<JobRun, 'job'>> = {};
+    for (const row of this.q.lastJobRuns.all()) {
+      result[row.job] = { startedAt: new Date(row.started_at), finishedAt: new Date(row.finished_at), ok: row.ok === 1, summary: JSON.parse(row.summary) as unknown };
+    }
+    return result;
+  }
+
+  getMeta(key: string): string | undefined {
+    return this.q.meta.get(key)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.q.setMeta.run(key, value);
+  }
+}

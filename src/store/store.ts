@@ -473,6 +473,15 @@ export class Store {
     return result;
   }
 
+  /**
+   * Start of the latest successful run of a job: what the daemon's catch-up compares with the
+   * schedule. A failed run (SMTP down at 08:00) does not count, so a restart catches it up.
+   */
+  lastSuccessfulRunStart(job: string): Date | undefined {
+    const row = this.db.prepare<[string], { started_at: string }>('SELECT started_at FROM job_runs WHERE job = ? AND ok = 1 ORDER BY id DESC LIMIT 1').get(job);
+    return row ? new Date(row.started_at) : undefined;
+  }
+
   getMeta(key: string): string | undefined {
     return this.q.meta.get(key)?.value;
   }

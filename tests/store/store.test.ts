@@ -273,6 +273,10 @@ describe('meta and job runs', () => {
       expect(Object.keys(runs).sort()).toEqual(['build', 'digest']);
       expect(runs.build).toEqual({ startedAt: later(10), finishedAt: later(11), ok: false, summary: { error: 'x' } });
       expect(runs.digest?.ok).toBe(true);
+      // catch-up compares the schedule with the start of the last run that succeeded
+      expect(store.lastSuccessfulRunStart('build')).toEqual(T0);
+      expect(store.lastSuccessfulRunStart('digest')).toEqual(later(2));
+      expect(store.lastSuccessfulRunStart('never')).toBeUndefined();
     } finally {
       store.close();
     }

@@ -1,0 +1,143 @@
+/**
+ * Dates as Jekyll reads them, and time-zone arithmetic with Intl only (no library).
+ *
+ * Accepted: `2026-01-11 04:57:32 +0000`, `2026-01-11 04:57:32 +09:00`, ISO 8601 with or without an
+ * offset (`2026-01-11T04:57:32Z`, `2026-01-11T04:57:32.5+09:00`, `2026-01-11T04:57`), and a date
+ * alone. Without an offset the wall-clock time is in the site's time zone, as in Jekyll.
+ */
+
+const DATE_RE =
+  /^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:[Tt]|[ \t]+)(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?[ \t]*(?:([Zz]|UTC|GMT)|([+-])(\d{2}):?(\d{2})?)?$/;
+
+export type DateParse = { ok: true; date: Date } | { ok: false; message: string };
+
+const HINT_FORMS = 'write it as "2026-01-11", "2026-01-11 04:57:32 +0900" or "2026-01-11T04:57:32+09:00"';
+export const DATE_HINT = HINT_FORMS;
+
+export function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** Parses one of Jekyll's date forms; a value without an offset is read in `timeZone`. */
+export function parseDateString(input: string, timeZone: string): DateParse {
+  const s = input.trim();
+  const m = DATE_RE.exec(s);
+  if (m === null) return { ok: false, message: `"${input}" is not a date` };
+  const [, ys, mos, ds, hs, mis, ss, fs, zulu, sign, ohs, oms] = m;
+  const year = Number(ys);
+  const month = Number(mos);
+  const day = Number(ds);
+  const hour = Number(hs ?? 0);
+  const minute = Number(mis ?? 0);
+  const second = Number(ss ?? 0);
+  const ms = fs === undefined ? 0 : Number(fs.slice(0, 3).padEnd(3, '0'));
+  if (month < 1 || month > 12) return { ok: false, message: `"${input}" has no month ${month}` };
+  if (day < 1 || day > daysInMonth(year, month)) return { ok: false, message: `"${input}" is not a day of the calendar (${year}-${String(month).padStart(2, '0')} has ${daysInMonth(year, month)} days)` };
+  if (hour > 23 || minute > 59 || second > 59) return { ok: false, message: `"${input}" is not a time of day` };
+  const wall = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  if (zulu !== undefined) return { ok: true, date: new Date(wall) };
+  if (sign !== undefined) {
+    const oh = Number(ohs);
+    const om = Number(oms ?? 0);
+    if (oh > 23 || om > 59) return { ok: false, message: `"${input}" has an impossible offset` };
+    const offset = (sign === '-' ? -1 : 1) * (oh * 60 + om) * 60_000;
+    return { ok: true, date: new Date(wall - offset) };
+  }
+  return { ok: true, date: new Date(zonedWallClockToUtc(wall, timeZone)) };
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+export interface WallClock {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+function formattedWallClock(instant: number, timeZone: string): WallClock {
+  const out: WallClock = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
+  for (const part of formatter(timeZone).formatToParts(new Date(instant))) {
+    if (part.type in out) out[part.type as keyof WallClock] = Number(part.value);
+  }
+  out.hour %= 24;
+  return out;
+}
+
+function utcWallClock(instant: number): WallClock {
+  const d = new Date(instant);
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
+}
+
+const DAY = 86_400_000;
+// Offsets per zone and UTC day: formatToParts costs microseconds, and 100,000 posts fall on few days.
+const dayOffsets = new Map<string, Map<number, number>>();
+
+function offsetOfSecond(instant: number, timeZone: string): number {
+  const w = formattedWallClock(instant, timeZone);
+  return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) - instant;
+}
+
+/** Offset of `timeZone` at `instant`, in ms (local minus UTC). */
+export function zoneOffset(instant: number, timeZone: string): number {
+  if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return 0;
+  const day = Math.floor(instant / DAY);
+  let zone = dayOffsets.get(timeZone);
+  if (zone === undefined) {
+    zone = new Map();
+    dayOffsets.set(timeZone, zone);
+  }
+  const known = zone.get(day);
+  if (known !== undefined) return known;
+  // Zones change offset at most once a day: equal offsets at both ends mean the whole day has it.
+  const start = offsetOfSecond(day * DAY, timeZone);
+  const end = offsetOfSecond(day * DAY + DAY - 1000, timeZone);
+  if (start === end) {
+    if (zone.size > 100_000) zone.clear();
+    zone.set(day, start);
+    return start;
+  }
+  return offsetOfSecond(instant - (((instant % 1000) + 1000) % 1000), timeZone);
+}
+
+/** The wall-clock reading of `instant` in `timeZone`. */
+export function wallClock(instant: number, timeZone: string): WallClock {
+  return utcWallClock(instant + zoneOffset(instant, timeZone));
+}
+
+/**
+ * The UTC instant of a wall-clock time in `timeZone` (`wall` is that wall-clock time written as if
+ * it were UTC). In a DST gap the time is read with the offset before the change (02:30 on the
+ * spring-forward night becomes 03:30 summer time); in an overlap the later reading wins. Same
+ * rule as Luxon's `fixOffset`.
+ */
+export function zonedWallClockToUtc(wall: number, timeZone: string): number {
+  const o1 = zoneOffset(wall, timeZone);
+  let guess = wall - o1;
+  const o2 = zoneOffset(guess, timeZone);
+  if (o1 === o2) return guess;
+  guess -= o2 - o1;
+  const o3 = zoneOffset(guess, timeZone);
+  if (o2 === o3) return guess;
+  return wall - Math.min(o2, o3);
+}

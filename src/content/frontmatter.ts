@@ -1,0 +1,146 @@
+import matter from 'gray-matter';
+import { parse as parseToml, TomlDate } from 'smol-toml';
+
+/**
+ * Front matter: where it starts and ends (our job, so that a first chunk of a file can be judged
+ * complete or not), and what it says (gray-matter's: js-yaml for `---`, smol-toml for `+++`).
+ */
+
+export type Split =
+  /** No front matter: the whole text is body. */
+  | { kind: 'none'; body: string; bodyLine: number }
+  /** An opening delimiter and no closing one (yet, if the text is only the start of the file). */
+  | { kind: 'unclosed' }
+  | { kind: 'ok'; language: string; matter: string; delimiter: '---' | '+++'; body: string; bodyLine: number };
+
+const OPEN_DASHES = /^---[ \t]*([A-Za-z]*)[ \t]*\n/;
+const OPEN_PLUSES = /^\+\+\+[ \t]*\n/;
+
+/**
+ * Splits `text` (BOM removed, `\n` line ends) into front matter and body. The closing line is
+ * Jekyll's: `---` or `...` alone on its line (`+++` for TOML). When `complete` is false the text is
+ * only the start of the file, and a delimiter at its very end is not trusted (it could go on).
+ */
+export function splitFrontMatter(text: string, complete: boolean): Split {
+  const dashes = OPEN_DASHES.exec(text);
+  const pluses = dashes === null ? OPEN_PLUSES.exec(text) : null;
+  const open = dashes ?? pluses;
+  if (open === null) {
+    // "---" then more on the line, or a file cut inside its first line: judge again with more text.
+    if (!complete && !text.includes('\n') && (text.startsWith('---') || text.startsWith('+++'))) return { kind: 'unclosed' };
+    return { kind: 'none', body: text, bodyLine: 1 };
+  }
+  const delimiter = dashes === null ? '+++' : '---';
+  const closeRe = delimiter === '---' ? /\n(?:---|\.\.\.)[ \t]*(\n|$)/g : /\n\+\+\+[ \t]*(\n|$)/g;
+  closeRe.lastIndex = open[0].length - 1;
+  const close = closeRe.exec(text);
+  if (close === null || (close[1] === '' && !complete)) return { kind: 'unclosed' };
+  const matterText = text.slice(open[0].length, close.index + 1);
+  const body = text.slice(close.index + close[0].length);
+  const bodyLine = countLines(text, close.index + close[0].length) + 1;
+  return { kind: 'ok', language: dashes?.[1]?.toLowerCase() || (delimiter === '+++' ? 'toml' : 'yaml'), matter: matterText, delimiter, body, bodyLine };
+}
+
+export function countLines(text: string, end: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+function refuse(language: string): () => never {
+  return () => {
+    throw new Error(`front matter in "${language}" is not accepted (only YAML and TOML)`);
+  };
+}
+
+// gray-matter evaluates `---js` front matter with eval(); a post file must never run code.
+const engines = {
+  toml: (s: string): object => parseToml(s),
+  javascript: refuse('javascript'),
+  js: refuse('js'),
+  coffee: refuse('coffee'),
+  cson: refuse('cson'),
+};
+
+export interface ParsedMatter {
+  data: Record<string, unknown>;
+}
+
+export class FrontMatterError extends Error {
+  /** 1-based line in the file, when the parser knows it. */
+  readonly line: number | undefined;
+  constructor(message: string, line: number | undefined) {
+    super(message);
+    this.line = line;
+  }
+}
+
+/** Parses the front-matter block of a split. Throws FrontMatterError with a file line. */
+export function parseFrontMatter(split: Extract<Split, { kind: 'ok' }>): ParsedMatter {
+  const { language, matter: block, delimiter } = split;
+  if (!['yaml', 'yml', 'toml', 'json'].includes(language)) {
+    throw new FrontMatterError(`front matter in "${language}" is not accepted (only YAML and TOML)`, 1);
+  }
+  // gray-matter gets exactly the block we found, so its own (looser) search for the closing
+  // delimiter cannot disagree with ours.
+  const source = `${delimiter}${delimiter === '---' && language !== 'yaml' ? language : ''}\n${block}${delimiter}\n`;
+  let data: unknown;
+  try {
+    data = matter(source, delimiter === '+++' ? { delimiters: '+++', language: 'toml', engines } : { engines }).data;
+  } catch (error) {
+    throw new FrontMatterError(describeParseError(error), parseErrorLine(error));
+  }
+  if (data === null || data === undefined) return { data: {} };
+  if (typeof data !== 'object' || Array.isArray(data) || data instanceof Date) {
+    throw new FrontMatterError('front matter must be a mapping of keys to values', 2);
+  }
+  return { data: data as Record<string, unknown> };
+}
+
+function describeParseError(error: unknown): string {
+  if (error instanceof Error) {
+    const reason = (error as { reason?: unknown }).reason;
+    const text = typeof reason === 'string' && reason !== '' ? reason : error.message.replace(/^Invalid TOML document: /, '');
+    return `front matter does not parse: ${text.split('\n')[0] ?? text}`;
+  }
+  return `front matter does not parse: ${String(error)}`;
+}
+
+function parseErrorLine(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  // js-yaml: mark.line is 0-based within the block; smol-toml: line is 1-based. +1 for the opening delimiter.
+  const mark = (error as { mark?: { line?: unknown } }).mark;
+  if (typeof mark?.line === 'number') return mark.line + 2;
+  const line = (error as { line?: unknown }).line;
+  if (typeof line === 'number') return line + 1;
+  return undefined;
+}
+
+/** 1-based file line of a top-level key in the block, if written on a line of its own. */
+export function keyLine(block: string, key: string): number | undefined {
+  const re = new RegExp(`^["']?${key}["']?[ \\t]*[:=]`, 'm');
+  const m = re.exec(block);
+  return m === null ? undefined : countLines(block, m.index) + 2;
+}
+
+/**
+ * The value of a top-level key exactly as written. js-yaml turns `2026-01-11T04:57:32` (no
+ * offset) into UTC and `2026-02-30` into March 2nd; Jekyll means the site's time zone and an
+ * error. So dates are re-read from their text.
+ */
+export function rawScalar(block: string, key: string): string | undefined {
+  const re = new RegExp(`^["']?${key}["']?[ \\t]*[:=][ \\t]*(.*)$`, 'm');
+  const m = re.exec(block);
+  if (m === null) return undefined;
+  let value = (m[1] ?? '').replace(/[ \t]+#.*$/, '').trim();
+  if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'"))) value = value.slice(1, -1);
+  return value === '' ? undefined : value;
+}
+
+/** The text of a date value, whichever parser produced it; undefined when it is no date at all. */
+export function dateText(value: unknown, block: string, key: string): string | undefined {
+  if (typeof value === 'string') return value;
+  if (value instanceof TomlDate) return value.toISOString();
+  if (value instanceof Date) return rawScalar(block, key) ?? (Number.isNaN(value.getTime()) ? undefined : value.toISOString());
+  return undefined;
+}

@@ -1,0 +1,251 @@
+import path from 'node:path';
+import type { Config } from '../config/schema.js';
+import type { Problem } from '../errors.js';
+import type { PostHeader } from '../post.js';
+import { cutAtEndMarker, firstHeading, firstParagraph, type Found } from './body.js';
+import { DATE_HINT, daysInMonth, parseDateString, zonedWallClockToUtc } from './dates.js';
+import { dateText, keyLine, type Split } from './frontmatter.js';
+import { expandPermalink, permalinkUrl, slugifyPretty } from './permalink.js';
+import { collapseWhitespace, detach, dropTrailingReplacementChar, markdownInlineToText, stripInvalidXmlChars, truncateText } from './text.js';
+
+/**
+ * From parsed front matter and the start of the body to a `PostHeader`, by Jekyll's rules. Pure:
+ * no file system, no clock; the reader decides what text to give it.
+ */
+
+/** A problem before the reader adds the file it belongs to. */
+export type FileProblem = Omit<Problem, 'file'>;
+
+export type HeaderCore = Omit<PostHeader, 'size' | 'mtimeMs'>;
+
+export interface HeaderInput {
+  /** Path relative to the content folder, forward slashes. */
+  sourcePath: string;
+  data: Record<string, unknown>;
+  /** The raw front-matter block (for key lines and dates as written); '' without front matter. */
+  matter: string;
+  split: Extract<Split, { kind: 'ok' | 'none' }>;
+  /** Whether `split.body` is the whole body or only its start. */
+  complete: boolean;
+}
+
+export type HeaderResult =
+  | { status: 'more' }
+  | { status: 'done'; header: HeaderCore | undefined; draft: boolean; problems: FileProblem[] };
+
+/** Strings shared by many posts (authors, tags, categories) are kept once. */
+export type Intern = (s: string) => string;
+
+const FILE_DATE = /^(\d{4})-(\d{2})-(\d{2})-(.+)$/;
+
+export function buildHeader(input: HeaderInput, config: Config, intern: Intern = detach): HeaderResult {
+  const { data, matter, sourcePath } = input;
+  const problems: FileProblem[] = [];
+  const lineOf = (key: string): { line?: number } => {
+    const line = keyLine(matter, key);
+    return line === undefined ? {} : { line };
+  };
+  const error = (field: string | undefined, message: string, hint: string): void => {
+    problems.push({ ...(field === undefined ? {} : { field, ...lineOf(field) }), message, hint, severity: 'error' });
+  };
+  const warn = (field: string, message: string, hint: string): void => {
+    problems.push({ field, ...lineOf(field), message, hint, severity: 'warning' });
+  };
+  const timeZone = config.site.timezone;
+
+  // The body as far as the header needs it: cut at the end marker first.
+  const cut = cutAtEndMarker(input.split.body, config.content.endMarker);
+  const complete = input.complete || cut.cut;
+  const body = cut.body;
+
+  // File name: YYYY-MM-DD-slug.md gives the date and the slug.
+  const base = path.posix.basename(sourcePath).replace(/\.[^.]+$/, '');
+  const fileMatch = FILE_DATE.exec(base);
+  const fileSlug = fileMatch?.[4] ?? base;
+
+  // Title first: whether it needs the first heading decides how much body we need.
+  let title = '';
+  const rawTitle = data.title;
+  if (typeof rawTitle === 'string' || typeof rawTitle === 'number') {
+    const dropped = dropTrailingReplacementChar(stripInvalidXmlChars(String(rawTitle)));
+    if (dropped.dropped) warn('title', 'ends with U+FFFD (a character cut in half); dropped it', 'fix the title in the front matter');
+    title = markdownInlineToText(dropped.text);
+  } else if (rawTitle !== undefined && rawTitle !== null) {
+    warn('title', 'is not text', 'write the title as a quoted string');
+  }
+
+  let summary = '';
+  const excerptKey = data.excerpt !== undefined && data.excerpt !== null ? 'excerpt' : data.description !== undefined && data.description !== null ? 'description' : undefined;
+  if (excerptKey !== undefined) {
+    const raw = data[excerptKey];
+    if (typeof raw === 'string' || typeof raw === 'number') {
+      const dropped = dropTrailingReplacementChar(stripInvalidXmlChars(String(raw)));
+      if (dropped.dropped) warn(excerptKey, 'ends with U+FFFD (a character cut in half); dropped it', `fix the ${excerptKey} in the front matter`);
+      summary = markdownInlineToText(dropped.text);
+    } else {
+      warn(excerptKey, 'is not text; using the first paragraph instead', `write the ${excerptKey} as a quoted string`);
+    }
+  }
+
+  let heading: Found | undefined;
+  if (title === '') {
+    heading = firstHeading(body, complete);
+    if (heading.status === 'more') return { status: 'more' };
+  }
+  let paragraph: Found | undefined;
+  if (summary === '') {
+    paragraph = firstParagraph(body, complete);
+    if (paragraph.status === 'more') return { status: 'more' };
+    if (paragraph.status === 'found') summary = dropTrailingReplacementChar(paragraph.text).text;
+  }
+  summary = truncateText(summary);
+
+  // Slug: front matter `slug`, else the file name without its date (Jekyll's :title).
+  let slug = '';
+  if (typeof data.slug === 'string' || typeof data.slug === 'number') slug = slugifyPretty(stripInvalidXmlChars(String(data.slug)));
+  if (slug === '') slug = slugifyPretty(stripInvalidXmlChars(fileSlug));
+  if (slug === '') slug = 'post';
+
+  if (title === '') {
+    const fallback = heading?.status === 'found' ? heading.text : fileSlug;
+    warn('title', `is empty; using "${fallback}"`, 'give the post a title in its front matter');
+    title = collapseWhitespace(stripInvalidXmlChars(fallback)) || slug;
+  }
+
+  // Date: front matter, else the file name.
+  let date: Date | undefined;
+  if (data.date !== undefined && data.date !== null && data.date !== '') {
+    const text = dateText(data.date, matter, 'date');
+    const parsed = text === undefined ? undefined : parseDateString(text, timeZone);
+    if (parsed?.ok) date = parsed.date;
+    else error('date', parsed?.message ?? `${JSON.stringify(data.date)} is not a date`, DATE_HINT);
+  } else if (fileMatch) {
+    const [, ys, ms, ds] = fileMatch;
+    const y = Number(ys);
+    const m = Number(ms);
+    const d = Number(ds);
+    if (m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth(y, m)) date = new Date(zonedWallClockToUtc(Date.UTC(y, m - 1, d), timeZone));
+    else error('date', `the file name's date ${ys}-${ms}-${ds} is not a day of the calendar`, 'rename the file to YYYY-MM-DD-slug.md with a real date');
+  } else {
+    error('date', 'the post has no date', 'add "date: 2026-01-11" to the front matter or name the file YYYY-MM-DD-slug.md');
+  }
+
+  let updated: Date | undefined;
+  const updatedKey = data.last_modified_at !== undefined && data.last_modified_at !== null ? 'last_modified_at' : data.updated !== undefined && data.updated !== null ? 'updated' : undefined;
+  if (updatedKey !== undefined) {
+    const text = dateText(data[updatedKey], matter, updatedKey);
+    const parsed = text === undefined ? undefined : parseDateString(text, timeZone);
+    if (parsed?.ok) updated = parsed.date;
+    else warn(updatedKey, `${parsed?.message ?? 'is not a date'}; using the post date`, DATE_HINT);
+  }
+
+  const draft = isFalse(data.published) || isTrue(data.draft);
+
+  const categories = unique([...categoriesFromPath(sourcePath), ...jekyllList(data, 'category', 'categories')].map(intern));
+  const tags = unique(jekyllList(data, 'tag', 'tags').map(intern));
+  let authors = unique(authorList(data.authors ?? data.author).map(intern));
+  if (authors.length === 0) authors = [intern(config.site.author.name)];
+
+  let readingTime: number | undefined;
+  if (data.reading_time !== undefined && data.reading_time !== null) {
+    const n = typeof data.reading_time === 'number' ? data.reading_time : Number.parseFloat(String(data.reading_time));
+    if (Number.isFinite(n) && n > 0) readingTime = Math.max(1, Math.round(n));
+    else warn('reading_time', `${JSON.stringify(data.reading_time)} is not a number of minutes; computing it`, 'write reading_time: 8, or leave it out');
+  }
+
+  if (date === undefined) return { status: 'done', header: undefined, draft, problems };
+
+  let url: string;
+  const permalink = data.permalink;
+  const facts = { date, timeZone, slug, categories };
+  if (typeof permalink === 'string' && permalink.trim() !== '') {
+    const p = stripInvalidXmlChars(permalink.trim());
+    url = /^https?:\/\//i.test(p) ? new URL(p).href : permalinkUrl(expandPermalink(p, facts), config.site.url);
+  } else {
+    if (permalink !== undefined && permalink !== null && permalink !== '') warn('permalink', 'is not text; using the site pattern', 'write permalink: /path/of/the/post/');
+    url = permalinkUrl(expandPermalink(config.permalink, facts), config.site.url);
+  }
+
+  url = detach(url);
+  const header: HeaderCore = {
+    id: url,
+    url,
+    title: detach(title),
+    date,
+    updated: updated !== undefined && updated.getTime() > date.getTime() ? updated : new Date(date.getTime()),
+    authors,
+    categories,
+    tags,
+    summary: detach(summary),
+    readingTime,
+    sourcePath,
+    slug: detach(slug),
+  };
+  return { status: 'done', header, draft, problems };
+}
+
+function isFalse(v: unknown): boolean {
+  return v === false || v === 'false' || v === 'no';
+}
+function isTrue(v: unknown): boolean {
+  return v === true || v === 'true' || v === 'yes';
+}
+
+function unique(list: string[]): string[] {
+  return [...new Set(list)];
+}
+
+function textItem(v: unknown): string | undefined {
+  if (typeof v === 'string' && v !== '' && !/^\s|\s$|\s\s|[\n\t\r]/.test(v)) return stripInvalidXmlChars(v);
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
+    const s = collapseWhitespace(stripInvalidXmlChars(String(v)));
+    return s === '' ? undefined : s;
+  }
+  return undefined;
+}
+
+/**
+ * Jekyll's `pluralized_array_from_hash`: the singular key is one value (a list is flattened), the
+ * plural key is a list or a space-separated string.
+ */
+export function jekyllList(data: Record<string, unknown>, singular: string, plural: string): string[] {
+  const one = data[singular];
+  if (one !== undefined && one !== null) return textItems(Array.isArray(one) ? one : [one]);
+  const many = data[plural];
+  if (typeof many === 'string') return textItems(many.split(/\s+/));
+  if (Array.isArray(many)) return textItems(many);
+  const single = textItem(many);
+  return single === undefined ? [] : [single];
+}
+
+function textItems(list: readonly unknown[]): string[] {
+  const out: string[] = [];
+  for (const item of list) {
+    if (Array.isArray(item)) out.push(...textItems(item));
+    else {
+      const text = textItem(item);
+      if (text !== undefined) out.push(text);
+    }
+  }
+  return out;
+}
+
+/** Jekyll: folders above `_posts` are categories (`tech/_posts/x.md` → "tech"). */
+function categoriesFromPath(sourcePath: string): string[] {
+  if (!sourcePath.includes('/_posts/')) return [];
+  const parts = sourcePath.split('/');
+  const at = parts.indexOf('_posts');
+  return at > 0 ? parts.slice(0, at) : [];
+}
+
+function authorList(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  const list = Array.isArray(v) ? v : [v];
+  const out: string[] = [];
+  for (const item of list) {
+    const name = typeof item === 'object' && item !== null && 'name' in item ? (item as { name: unknown }).name : item;
+    const text = textItem(name);
+    if (text !== undefined) out.push(text);
+  }
+  return out;
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { parseDateString, zonedWallClockToUtc } from '../../src/content/dates.js';
+
+const iso = (s: string, tz: string): string => {
+  const r = parseDateString(s, tz);
+  if (!r.ok) throw new Error(r.message);
+  return r.date.toISOString();
+};
+
+describe('parseDateString', () => {
+  it("reads Jekyll's form with a +0000 / +09:00 offset", () => {
+    expect(iso('2026-01-11 04:57:32 +0000', 'Asia/Tokyo')).toBe('2026-01-11T04:57:32.000Z');
+    expect(iso('2026-01-11 04:57:32 +09:00', 'UTC')).toBe('2026-01-10T19:57:32.000Z');
+    expect(iso('2026-01-11 04:57:32 -0500', 'UTC')).toBe('2026-01-11T09:57:32.000Z');
+  });
+
+  it('reads ISO 8601 with and without offset', () => {
+    expect(iso('2026-01-11T04:57:32Z', 'Asia/Tokyo')).toBe('2026-01-11T04:57:32.000Z');
+    expect(iso('2026-01-11T04:57:32.250+09:00', 'UTC')).toBe('2026-01-10T19:57:32.250Z');
+    expect(iso('2026-01-11T04:57:32', 'Asia/Tokyo')).toBe('2026-01-10T19:57:32.000Z');
+    expect(iso('2026-01-11T04:57', 'UTC')).toBe('2026-01-11T04:57:00.000Z');
+  });
+
+  it('reads a date alone as midnight in the site time zone', () => {
+    expect(iso('2026-01-11', 'Asia/Tokyo')).toBe('2026-01-10T15:00:00.000Z');
+    expect(iso('2026-01-11', 'UTC')).toBe('2026-01-11T00:00:00.000Z');
+    expect(iso('2026-07-01', 'Europe/Berlin')).toBe('2026-06-30T22:00:00.000Z');
+    expect(iso('2026-01-01', 'Europe/Berlin')).toBe('2025-12-31T23:00:00.000Z');
+  });
+
+  it('handles the DST changes of Europe/Berlin', () => {
+    // 2026-03-29: 02:00 CET jumps to 03:00 CEST. 01:30 is CET, 03:30 is CEST.
+    expect(iso('2026-03-29 01:30:00', 'Europe/Berlin')).toBe('2026-03-29T00:30:00.000Z');
+    expect(iso('2026-03-29 03:30:00', 'Europe/Berlin')).toBe('2026-03-29T01:30:00.000Z');
+    // 02:30 does not exist: read with the offset before the change (as Luxon does).
+    expect(iso('2026-03-29 02:30:00', 'Europe/Berlin')).toBe('2026-03-29T01:30:00.000Z');
+    // 2026-10-25: 03:00 CEST falls back to 02:00 CET; 02:30 happens twice, a valid instant either way.
+    const overlap = iso('2026-10-25 02:30:00', 'Europe/Berlin');
+    expect(['2026-10-25T00:30:00.000Z', '2026-10-25T01:30:00.000Z']).toContain(overlap);
+    expect(iso('2026-10-25 12:00:00', 'Europe/Berlin')).toBe('2026-10-25T11:00:00.000Z');
+  });
+
+  it('refuses impossible dates instead of rolling them over', () => {
+    for (const bad of ['2026-02-30', '2026-13-01', '2026-01-11 25:00:00', '2026-01-11 10:61:00', 'yesterday', '11/01/2026', '']) {
+      const r = parseDateString(bad, 'UTC');
+      expect(r.ok, bad).toBe(false);
+    }
+    expect(parseDateString('2024-02-29', 'UTC').ok).toBe(true);
+  });
+});
+
+describe('zonedWallClockToUtc', () => {
+  it('is the inverse of the zone offset', () => {
+    expect(new Date(zonedWallClockToUtc(Date.UTC(2026, 0, 11, 9, 0, 0), 'Asia/Tokyo')).toISOString()).toBe('2026-01-11T00:00:00.000Z');
+    expect(new Date(zonedWallClockToUtc(Date.UTC(2026, 6, 1, 12, 0, 0), 'America/New_York')).toISOString()).toBe('2026-07-01T16:00:00.000Z');
+  });
+});

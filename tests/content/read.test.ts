@@ -1,0 +1,344 @@
+import { describe, expect, it } from 'vitest';
+import { testdir } from '../helpers/tmp.js';
+import { makeConfig, post, read } from './helpers.js';
+
+const P = 'content/_posts';
+
+describe('readPosts: front matter', () => {
+  it('reads YAML front matter', async () => {
+    const root = testdir({ [`${P}/2026-01-11-hello.md`]: post('title: Hello\ndate: 2026-01-11 04:57:32 +0000') });
+    const r = await read(root);
+    expect(r.problems).toEqual([]);
+    expect(r.headers).toHaveLength(1);
+    expect(r.headers[0]).toMatchObject({ title: 'Hello', sourcePath: '_posts/2026-01-11-hello.md', slug: 'hello' });
+    expect(r.headers[0]?.date.toISOString()).toBe('2026-01-11T04:57:32.000Z');
+  });
+
+  it('reads TOML front matter between +++', async () => {
+    const root = testdir({
+      [`${P}/2026-01-11-toml.md`]: '+++\ntitle = "TOML post"\ndate = 2026-01-11T04:57:32+09:00\ntags = ["a", "b"]\nlast_modified_at = 2026-01-12T10:00:00\n+++\n\nBody.\n',
+    });
+    const r = await read(root);
+    expect(r.problems).toEqual([]);
+    const h = r.headers[0];
+    expect(h?.title).toBe('TOML post');
+    expect(h?.date.toISOString()).toBe('2026-01-10T19:57:32.000Z');
+    // A local date-time is in the site time zone (Asia/Tokyo).
+    expect(h?.updated.toISOString()).toBe('2026-01-12T01:00:00.000Z');
+    expect(h?.tags).toEqual(['a', 'b']);
+  });
+
+  it('accepts a UTF-8 BOM and CRLF line endings', async () => {
+    const text = '\uFEFF' + post('title: "CRLF post"\ndate: 2026-01-11\ntags: x y', 'First paragraph\nstill first.\n\nSecond.\n').replace(/\n/g, '\r\n');
+    const root = testdir({ [`${P}/2026-01-11-crlf.md`]: text });
+    const r = await read(root);
+    expect(r.problems).toEqual([]);
+    expect(r.headers[0]).toMatchObject({ title: 'CRLF post', tags: ['x', 'y'], summary: 'First paragraph still first.' });
+  });
+
+  it('reports a file that is not UTF-8, naming it and the line, and never guesses', async () => {
+    const latin1 = Buffer.concat([Buffer.from('---\ntitle: caf'), Buffer.from([0xe9]), Buffer.from('\ndate: 2026-01-11\n---\nbody\n')]);
+    const root = testdir({ [`${P}/2026-01-11-latin1.md`]: latin1, [`${P}/2026-01-12-good.md`]: post('title: Good') });
+    const r = await read(root);
+    expect(r.headers.map((h) => h.title)).toEqual(['Good']);
+    expect(r.problems).toEqual([expect.objectContaining({ file: `${P}/2026-01-11-latin1.md`, line: 2, severity: 'error', message: expect.stringContaining('UTF-8') })]);
+    expect(r.stats.skipped).toBe(1);
+  });
+
+  it('reports a YAML syntax error with its line and goes on with the other posts', async () => {
+    const root = testdir({
+      [`${P}/2026-01-11-bad.md`]: post('title: ok\ntags: [a, b\ndate: 2026-01-11'),
+      [`${P}/2026-01-12-good.md`]: post('title: Good'),
+    });
+    const r = await read(root);
+    expect(r.headers.map((h) => h.title)).toEqual(['Good']);
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0]).toMatchObject({ file: `${P}/2026-01-11-bad.md`, severity: 'error' });
+    expect(r.problems[0]?.line).toBeGreaterThanOrEqual(3);
+  });
+
+  it('refuses JavaScript front matter (gray-matter would eval it)', async () => {
+    const root = testdir({ [`${P}/2026-01-11-js.md`]: '---js\n{ title: (globalThis.pwned = "yes") }\n---\nbody\n' });
+    const r = await read(root);
+    expect((globalThis as { pwned?: string }).pwned).toBeUndefined();
+    expect(r.headers).toEqual([]);
+    expect(r.problems[0]).toMatchObject({ severity: 'error', message: expect.stringContaining('not accepted') });
+  });
+
+  it('reports an unclosed front matter', async () => {
+    const root = testdir({ [`${P}/2026-01-11-open.md`]: '---\ntitle: never closed\n\nbody\n' });
+    const r = await read(root);
+    expect(r.headers).toEqual([]);
+    expect(r.problems[0]).toMatchObject({ severity: 'error', message: expect.stringContaining('closing') });
+  });
+
+  it('reads a front matter longer than the first chunk', async () => {
+    const long = `description: "${'長'.repeat(20_000)}"`;
+    const root = testdir({ [`${P}/2026-01-11-long.md`]: post(`title: Long\n${long}`) });
+    const r = await read(root);
+    expect(r.problems).toEqual([]);
+    expect(r.headers[0]?.title).toBe('Long');
+    expect(Array.from(r.headers[0]?.summary ?? '')).toHaveLength(300);
+  });
+});
+
+describe('readPosts: folder', () => {
+  it('reports a missing content folder instead of throwing', async () => {
+    const root = testdir({});
+    const r = await read(root);
+    expect(r.headers).toEqual([]);
+    expect(r.problems).toEqual([expect.objectContaining({ severity: 'error', field: 'content.dir' })]);
+  });
+
+  it('lists only content.include minus content.exclude', async () => {
+    const root = testdir({
+      [`${P}/2026-01-01-a.md`]: post('title: A'),
+      [`${P}/2026-01-02-b.markdown`]: post('title: B'),
+      [`${P}/2026-01-03-c.txt`]: post('title: C'),
+      [`${P}/skip/2026-01-04-d.md`]: post('title: D'),
+    });
+    const r = await read(root, { config: makeConfig({ content: { exclude: ['_posts/skip/**'] } }) });
+    expect(r.headers.map((h) => h.title)).toEqual(['B', 'A']);
+    expect(r.stats.files).toBe(2);
+  });
+});
+
+describe('readPosts: dates', () => {
+  it('takes the date from the file name when the front matter has none (midnight, site zone)', async () => {
+    const root = testdir({ [`${P}/2026-01-11-nodate.md`]: post('title: No date') });
+    const r = await read(root);
+    expect(r.headers[0]?.date.toISOString()).toBe('2026-01-10T15:00:00.000Z');
+    expect(r.headers[0]?.slug).toBe('nodate');
+  });
+
+  it('reads an unquoted date-only and offset-less time in the site time zone (not UTC as js-yaml does)', async () => {
+    const root = testdir({
+      [`${P}/a.md`]: post('title: A\ndate: 2026-01-11'),
+      [`${P}/b.md`]: post('title: B\ndate: 2026-01-11T09:30:00'),
+      [`${P}/c.md`]: post('title: C\ndate: 2026-07-01 12:00:00'),
+      [`${P}/d.md`]: post('title: D\ndate: 2026-01-11 04:57:32 +09:00'),
+    });
+    const tokyo = await read(root);
+    const byTitle = (r: typeof tokyo, t: string): string | undefined => r.headers.find((h) => h.title === t)?.date.toISOString();
+    expect(byTitle(tokyo, 'A')).toBe('2026-01-10T15:00:00.000Z');
+    expect(byTitle(tokyo, 'B')).toBe('2026-01-11T00:30:00.000Z');
+    expect(byTitle(tokyo, 'D')).toBe('2026-01-10T19:57:32.000Z');
+    const berlin = await read(root, { config: makeConfig({ site: { timezone: 'Europe/Berlin' } }), now: new Date('2027-01-01T00:00:00Z') });
+    expect(byTitle(berlin, 'A')).toBe('2026-01-10T23:00:00.000Z');
+    expect(byTitle(berlin, 'C')).toBe('2026-07-01T10:00:00.000Z');
+  });
+
+  it('reports an impossible date naming the file and the field, never Invalid Date', async () => {
+    const root = testdir({
+      [`${P}/x.md`]: post('title: X\ndate: 2026-02-30'),
+      [`${P}/2026-02-30-y.md`]: post('title: Y'),
+      [`${P}/z.md`]: post('title: Z'),
+    });
+    const r = await read(root);
+    expect(r.headers).toEqual([]);
+    expect(r.stats.skipped).toBe(3);
+    const x = r.problems.find((p) => p.file.endsWith('/x.md'));
+    expect(x).toMatchObject({ field: 'date', line: 3, severity: 'error' });
+    expect(x?.message).toContain('2026-02-30');
+    expect(r.problems.find((p) => p.file.endsWith('2026-02-30-y.md'))).toMatchObject({ field: 'date', severity: 'error' });
+    expect(r.problems.find((p) => p.file.endsWith('/z.md'))).toMatchObject({ field: 'date', message: expect.stringContaining('no date') });
+    for (const p of r.problems) expect(p.message).not.toMatch(/Invalid Date|NaN/);
+  });
+
+  it('takes updated from last_modified_at or updated, else the date', async () => {
+    const root = testdir({
+      [`${P}/2026-01-01-a.md`]: post('title: A\nlast_modified_at: 2026-02-01 10:00:00 +0000'),
+      [`${P}/2026-01-02-b.md`]: post('title: B\nupdated: 2026-02-02'),
+      [`${P}/2026-01-03-c.md`]: post('title: C'),
+    });
+    const r = await read(root);
+    const get = (t: string): string | undefined => r.headers.find((h) => h.title === t)?.updated.toISOString();
+    expect(get('A')).toBe('2026-02-01T10:00:00.000Z');
+    expect(get('B')).toBe('2026-02-01T15:00:00.000Z');
+    expect(get('C')).toBe('2026-01-02T15:00:00.000Z');
+  });
+});
+
+describe('readPosts: publishing', () => {
+  it('leaves out drafts and future posts, and counts them', async () => {
+    const root = testdir({
+      [`${P}/2026-01-01-draft1.md`]: post('title: D1\npublished: false'),
+      [`${P}/2026-01-02-draft2.md`]: post('title: D2\ndraft: true'),
+      [`${P}/2026-01-03-live.md`]: post('title: Live'),
+      [`${P}/2026-05-31-edge.md`]: post('title: Edge\ndate: 2026-06-01 00:00:00 +0000'),
+      [`${P}/2026-06-02-future.md`]: post('title: Future'),
+    });
+    const r = await read(root);
+    expect(r.headers.map((h) => h.title)).toEqual(['Edge', 'Live']);
+    expect(r.stats).toMatchObject({ files: 5, published: 2, drafts: 2, future: 1, skipped: 0 });
+    const later = await read(root, { now: new Date('2027-01-01T00:00:00Z') });
+    expect(later.headers.map((h) => h.title)).toEqual(['Future', 'Edge', 'Live']);
+  });
+
+  it('sorts newest first, then by sourcePath', async () => {
+    const root = testdir({
+      [`${P}/b.md`]: post('title: B\ndate: 2026-01-05 00:00:00 +0000'),
+      [`${P}/a.md`]: post('title: A\ndate: 2026-01-05 00:00:00 +0000'),
+      [`${P}/c.md`]: post('title: C\ndate: 2026-01-06 00:00:00 +0000'),
+    });
+    const r = await read(root);
+    expect(r.headers.map((h) => h.title)).toEqual(['C', 'A', 'B']);
+  });
+
+  it('reports two posts with one permalink, keeping the first by path', async () => {
+    const root = testdir({
+      [`${P}/2026-01-01-same.md`]: post('title: First'),
+      [`${P}/sub/2026-01-01-same.md`]: post('title: Second'),
+      [`${P}/2026-01-02-other.md`]: post('title: Third\npermalink: /2026/01/01/same.html', 'x'),
+    });
+    const config = makeConfig({ permalink: '/:year/:month/:day/:title.html' });
+    const r = await read(root, { config });
+    expect(r.headers.map((h) => h.title)).toEqual(['First']);
+    expect(new Set(r.headers.map((h) => h.id)).size).toBe(r.headers.length);
+    const dups = r.problems.filter((p) => p.field === 'permalink');
+    expect(dups).toHaveLength(2);
+    for (const d of dups) {
+      expect(d.severity).toBe('error');
+      expect(d.message).toContain(`${P}/2026-01-01-same.md`);
+    }
+    expect(dups.map((d) => d.file).sort()).toEqual([`${P}/2026-01-02-other.md`, `${P}/sub/2026-01-01-same.md`]);
+    expect(r.stats.skipped).toBe(2);
+  });
+});
+
+describe('readPosts: taxonomy and authors', () => {
+  it('reads categories and tags as lists or space-separated strings', async () => {
+    const root = testdir({
+      [`${P}/2026-01-01-a.md`]: post('title: A\ncategories: Tech Web\ntags: [one, "two words"]'),
+      [`${P}/2026-01-02-b.md`]: post('title: B\ncategory: Big Data\ntag: solo'),
+      [`${P}/2026-01-03-c.md`]: post('title: C\ncategories:\n  - 投資分析\ntags: a a b'),
+      [`content/blog/_posts/2026-01-04-d.md`]: post('title: D\ncategories: x'),
+    });
+    const r = await read(root, { config: makeConfig({ content: { include: ['**/_posts/**/*.md'] } }) });
+    const get = (t: string) => r.headers.find((h) => h.title === t);
+    expect(get('A')).toMatchObject({ categories: ['Tech', 'Web'], tags: ['one', 'two words'] });
+    expect(get('B')).toMatchObject({ categories: ['Big Data'], tags: ['solo'] });
+    expect(get('C')).toMatchObject({ categories: ['投資分析'], tags: ['a', 'b'] });
+    // Jekyll: folders above _posts are categories.
+    expect(get('D')?.categories).toEqual(['blog', 'x']);
+  });
+
+  it('reads author as string or list, authors too, and falls back to the site author', async () => {
+    const root = testdir({
+      [`${P}/2026-01-01-a.md`]: post('title: A\nauthor: Alice'),
+      [`${P}/2026-01-02-b.md`]: post('title: B\nauthor: [Alice, Bob]'),
+      [`${P}/2026-01-03-c.md`]: post('title: C\nauthors:\n  - Carol\n  - name: Dan'),
+      [`${P}/2026-01-04-d.md`]: post('title: D'),
+    });
+    const r = await read(root);
+    const get = (t: string) => r.headers.find((h) => h.title === t)?.authors;
+    expect(get('A')).toEqual(['Alice']);
+    expect(get('B')).toEqual(['Alice', 'Bob']);
+    expect(get('C')).toEqual(['Carol', 'Dan']);
+    expect(get('D')).toEqual(['Site Author']);
+  });
+});
+
+describe('readPosts: title and summary', () => {
+  it('renders markdown in title and excerpt to plain text', async () => {
+    const root = testdir({ [`${P}/2026-01-01-a.md`]: post('title: "**Bold** and [link](/x) &amp; more"\nexcerpt: "An *excerpt* with `code`"') });
+    const r = await read(root);
+    expect(r.headers[0]).toMatchObject({ title: 'Bold and link & more', summary: 'An excerpt with code' });
+  });
+
+  it('drops a trailing U+FFFD from title and excerpt with a warning naming file and field', async () => {
+    const root = testdir({ [`${P}/2026-01-01-a.md`]: post('title: "Cut off\uFFFD"\nexcerpt: "Also cut\uFFFD"') });
+    const r = await read(root);
+    expect(r.headers[0]).toMatchObject({ title: 'Cut off', summary: 'Also cut' });
+    expect(r.problems).toEqual([
+      expect.objectContaining({ file: `${P}/2026-01-01-a.md`, field: 'title', line: 2, severity: 'warning' }),
+      expect.objectContaining({ file: `${P}/2026-01-01-a.md`, field: 'excerpt', line: 3, severity: 'warning' }),
+    ]);
+  });
+
+  it('falls back to the first heading, else the slug, for an empty title, with a warning', async () => {
+    const root = testdir({
+      [`${P}/2026-01-01-with-heading.md`]: post('date: 2026-01-01', 'Intro.\n\n## The **heading**\n\nText.\n'),
+      [`${P}/2026-01-02-no-heading.md`]: post('title: ""', 'Just text.\n'),
+      [`${P}/2026-01-03-fffd-only.md`]: post('title: "\uFFFD"', 'Just text.\n'),
+    });
+    const r = await read(root);
+    expect(r.headers.map((h) => h.title).sort()).toEqual(['The heading', 'fffd-only', 'no-heading']);
+    const titleWarnings = r.problems.filter((p) => p.field === 'title' && p.severity === 'warning');
+    expect(titleWarnings.map((p) => p.file).sort()).toEqual([`${P}/2026-01-01-with-heading.md`, `${P}/2026-01-02-no-heading.md`, `${P}/2026-01-03-fffd-only.md`, `${P}/2026-01-03-fffd-only.md`]);
+  });
+
+  it('takes the summary from excerpt, else description, else the first paragraph (cut at the end marker)', async () => {
+    const root = testdir({
+      [`${P}/2026-01-01-a.md`]: post('title: A\nexcerpt: From excerpt\ndescription: not this'),
+      [`${P}/2026-01-02-b.md`]: post('title: B\ndescription: From description'),
+      [`${P}/2026-01-03-c.md`]: post('title: C', '# Heading\n\n<!-- comment -->\n\nFirst **para**\ngraph with <b>tags</b>.\n\nSecond.\n'),
+      [`${P}/2026-01-04-d.md`]: post('title: D', '---END---\nAfter the marker.\n'),
+    });
+    const r = await read(root);
+    const get = (t: string) => r.headers.find((h) => h.title === t)?.summary;
+    expect(get('A')).toBe('From excerpt');
+    expect(get('B')).toBe('From description');
+    expect(get('C')).toBe('First para graph with tags.');
+    expect(get('D')).toBe('');
+  });
+
+  it('caps a long summary at 300 characters with an ellipsis', async () => {
+    const root = testdir({ [`${P}/2026-01-01-a.md`]: post('title: A', `${'あ'.repeat(2000)}\n\nnext\n`) });
+    const r = await read(root);
+    const summary = r.headers[0]?.summary ?? '';
+    expect(Array.from(summary)).toHaveLength(300);
+    expect(summary.endsWith('…')).toBe(true);
+  });
+
+  it('reads a first paragraph that runs past the first chunk', async () => {
+    const body = `${'x'.repeat(7_000)}\n${'y'.repeat(10)}\n\nnext\n`;
+    const root = testdir({ [`${P}/2026-01-01-a.md`]: post('title: A', body) });
+    const r = await read(root);
+    expect(r.headers[0]?.summary.startsWith('xxx')).toBe(true);
+    expect(r.problems).toEqual([]);
+  });
+
+  it('keeps control characters, ]]> and <script> out of / as plain text', async () => {
+    const root = testdir({
+      [`${P}/2026-01-01-a.md`]: post('title: "A\\u0001 <script>alert(1)</script> ]]> & \\u000B\\"q\\""\nexcerpt: "x\\u0002y ]]>"'),
+    });
+    const r = await read(root);
+    const h = r.headers[0];
+    expect(h?.title).toBe('A <script>alert(1)</script> ]]> & "q"');
+    expect(h?.summary).toBe('xy ]]>');
+    // eslint-disable-next-line no-control-regex
+    expect(`${h?.title}${h?.summary}`).not.toMatch(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/);
+  });
+});
+
+describe('readPosts: permalinks and reading time', () => {
+  it('builds the URL from the pattern, percent-encoded once, and id = url', async () => {
+    const root = testdir({ [`${P}/2026-01-11-日本語.md`]: post('title: J\ndate: 2026-01-11 04:57:32 +0000\ncategories: [投資分析]') });
+    const r = await read(root);
+    const h = r.headers[0];
+    expect(h?.url).toBe('https://blog.example.com/%E6%8A%95%E8%B3%87%E5%88%86%E6%9E%90/2026/01/11/%E6%97%A5%E6%9C%AC%E8%AA%9E.html');
+    expect(h?.id).toBe(h?.url);
+  });
+
+  it('uses front matter permalink (placeholders too) and slug, and never double-encodes', async () => {
+    const root = testdir({
+      [`${P}/2026-01-11-a.md`]: post('title: A\npermalink: /about/%E6%97%A5本/'),
+      [`${P}/2026-01-12-b.md`]: post('title: B\nslug: custom slug'),
+    });
+    const r = await read(root, { config: makeConfig({ permalink: '/:year/:title/' }) });
+    const get = (t: string) => r.headers.find((h) => h.title === t);
+    expect(get('A')?.url).toBe('https://blog.example.com/about/%E6%97%A5%E6%9C%AC/');
+    expect(get('B')).toMatchObject({ url: 'https://blog.example.com/2026/custom-slug/', slug: 'custom-slug' });
+  });
+
+  it('keeps reading_time from the front matter, else leaves it to rendering', async () => {
+    const root = testdir({
+      [`${P}/2026-01-11-a.md`]: post('title: A\nreading_time: 8'),
+      [`${P}/2026-01-12-b.md`]: post('title: B'),
+    });
+    const r = await read(root);
+    expect(r.headers.find((h) => h.title === 'A')?.readingTime).toBe(8);
+    expect(r.headers.find((h) => h.title === 'B')?.readingTime).toBeUndefined();
+  });
+});

@@ -106,7 +106,9 @@ export const feedsSchema = z
 export const digestSchema = z
   .strictObject({
     schedule: cronExpression.default('0 8 * * *').describe('Daemon: when to send the digest (cron, in schedule.timezone)'),
-    firstRunLookback: lookback.prefault('7d').describe('First digest on a blog with no state: only posts this recent ("7d", "48h", "all")'),
+    firstRunLookback: lookback
+      .prefault('7d')
+      .describe('How far back a digest looks: the first takes posts this recent ("7d", "48h", "all"); later ones also take unsent posts dated up to this long before the previous digest (a late push)'),
     maxPosts: z.number().int().positive().default(10).describe('At most this many posts in one email; the rest are linked as "and N more"'),
     templates: z.string().min(1).default('email-templates').describe('Folder of digest.mjml, digest.txt and subject.liquid'),
     subject: z.string().min(1).optional().describe('Liquid template of the subject (default: site title, count and first title)'),

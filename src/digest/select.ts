@@ -20,7 +20,10 @@ export interface SelectInput {
   /** Ids of posts carried by any earlier digest: never sent twice, whatever their date says. */
   alreadySent: ReadonlySet<string>;
   now: Date;
-  /** First digest only: how far back to look (`digest.firstRunLookback`; may be Infinity). */
+  /**
+   * `digest.firstRunLookback` (may be Infinity). The first digest takes posts this recent; later
+   * digests reach back this far before the watermark for posts they have not carried yet.
+   */
   firstRunLookbackMs: number;
   /** `--since`: overrides the watermark and the lookback. */
   since?: Date | undefined;
@@ -28,11 +31,18 @@ export interface SelectInput {
 
 /**
  * The posts the next digest carries: dated in (windowStart, now], not already sent. Pure.
- * windowStart is `since`, else the watermark, else `now - firstRunLookbackMs`.
+ * windowStart is `since`, else `watermark - firstRunLookbackMs`, else `now - firstRunLookbackMs`.
+ *
+ * Why not simply "after the watermark": a post can appear after a digest although it is dated
+ * before it. Jekyll users write date-only front matter (midnight) and push at noon, after the
+ * 08:00 digest; a CI deploy lags; a draft is published with its original date. Dated after the
+ * watermark only, such a post would never be mailed. Reaching back is safe because `alreadySent`
+ * holds every post an earlier digest carried, and it reaches back no further than the first
+ * digest did, so posts that were already old then do not leak in later.
  */
 export function selectDigestPosts(input: SelectInput): Selection {
   const { now } = input;
-  const windowStart = input.since ?? input.watermark ?? lookbackStart(now, input.firstRunLookbackMs);
+  const windowStart = input.since ?? lookbackStart(input.watermark ?? now, input.firstRunLookbackMs);
   const start = windowStart.getTime();
   const end = now.getTime();
   const posts = input.headers
@@ -44,8 +54,8 @@ export function selectDigestPosts(input: SelectInput): Selection {
   return { posts, windowStart, windowEnd: now };
 }
 
-function lookbackStart(now: Date, lookbackMs: number): Date {
-  const t = now.getTime() - lookbackMs;
+function lookbackStart(from: Date, lookbackMs: number): Date {
+  const t = from.getTime() - lookbackMs;
   // "all" (Infinity) and lookbacks past the range of Date both mean: from the beginning.
   return Number.isFinite(t) && t > BEGINNING_OF_TIME.getTime() ? new Date(t) : new Date(BEGINNING_OF_TIME);
 }

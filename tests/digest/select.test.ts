@@ -24,17 +24,33 @@ describe('selectDigestPosts', () => {
     expect(selection.windowStart.getTime()).toBeLessThan(new Date('1999-01-01T00:00:00Z').getTime());
   });
 
-  it('after a digest: posts dated after the watermark (exclusive), up to now (inclusive)', () => {
+  it('after a digest: unsent posts dated up to the lookback before the watermark (exclusive), up to now (inclusive)', () => {
     const watermark = daysAgo(2);
     const headers = [
-      makeHeader({ slug: 'at-watermark', date: watermark }),
-      makeHeader({ slug: 'before', date: daysAgo(20) }),
+      makeHeader({ slug: 'sent-before', date: daysAgo(3) }),
+      makeHeader({ slug: 'at-window-start', date: daysAgo(7) }),
+      makeHeader({ slug: 'too-old', date: daysAgo(20) }),
       makeHeader({ slug: 'after', date: daysAgo(1) }),
       makeHeader({ slug: 'exactly-now', date: now }),
     ];
-    const selection = selectDigestPosts({ headers, watermark, alreadySent: new Set(), now, firstRunLookbackMs: 30 * DAY });
+    const alreadySent = new Set([headers[0]!.id]);
+    const selection = selectDigestPosts({ headers, watermark, alreadySent, now, firstRunLookbackMs: 5 * DAY });
     expect(ids(selection.posts)).toEqual(['exactly-now', 'after']);
-    expect(selection.windowStart).toEqual(watermark);
+    expect(selection.windowStart).toEqual(daysAgo(7));
+  });
+
+  it('a post that appears after a digest although dated before it is still sent, once', () => {
+    // 08:00 digest; at noon the author pushes a post with date-only front matter (midnight).
+    const digestAt = new Date('2026-02-01T08:00:00Z');
+    const noon = new Date('2026-02-01T12:00:00Z');
+    const early = makeHeader({ slug: 'early', date: new Date('2026-01-31T20:00:00Z') });
+    const late = makeHeader({ slug: 'date-only', date: new Date('2026-02-01T00:00:00Z') });
+    const first = selectDigestPosts({ headers: [early], watermark: undefined, alreadySent: new Set(), now: digestAt, firstRunLookbackMs: 7 * DAY });
+    expect(ids(first.posts)).toEqual(['early']);
+    const second = selectDigestPosts({ headers: [early, late], watermark: digestAt, alreadySent: new Set([early.id]), now: noon, firstRunLookbackMs: 7 * DAY });
+    expect(ids(second.posts)).toEqual(['date-only']);
+    const third = selectDigestPosts({ headers: [early, late], watermark: noon, alreadySent: new Set([early.id, late.id]), now: new Date('2026-02-02T08:00:00Z'), firstRunLookbackMs: 7 * DAY });
+    expect(third.posts).toEqual([]);
   });
 
   it('never selects a post dated in the future; it comes once its date has passed', () => {

@@ -1,0 +1,75 @@
+import path from 'node:path';
+import type { ResolvedConfig } from '../config/schema.js';
+import { readPosts, renderPosts } from '../content/index.js';
+import type { Problem } from '../errors.js';
+import { planFeeds, postsNeedingContent } from '../feeds/plan.js';
+import { writeFeeds, type BuildFeedsResult } from '../feeds/index.js';
+import type { Logger } from '../log.js';
+import type { Post } from '../post.js';
+
+export interface BuildOptions {
+  resolved: ResolvedConfig;
+  now: Date;
+  logger?: Logger | undefined;
+}
+
+export interface BuildResult {
+  problems: Problem[];
+  /** Posts that could not be read or rendered: `build` still writes the others, the CLI exits non-zero. */
+  skipped: number;
+  published: number;
+  feeds: BuildFeedsResult;
+}
+
+/** Where the header cache lives: in the state folder, never beside the content. */
+export function headerCacheFile(resolved: ResolvedConfig): string | undefined {
+  return resolved.config.content.cache ? path.join(resolved.paths.state, 'cache', 'headers.json') : undefined;
+}
+
+/**
+ * `feedletter build`: read every post's header, render only the posts a full-content feed
+ * carries, write the feeds. One bad post is reported and skipped; the rest are written.
+ */
+export async function build(options: BuildOptions): Promise<BuildResult> {
+  const { resolved, now } = options;
+  const { config } = resolved;
+  const started = performance.now();
+  const content = await readPosts({ config, contentDir: resolved.paths.content, now, cacheFile: headerCacheFile(resolved) });
+  const sets = planFeeds(config, content.headers);
+  const needed = postsNeedingContent(sets);
+  const rendered = await renderPosts(
+    content.headers.filter((header) => needed.has(header.id)),
+    { config, contentDir: resolved.paths.content },
+  );
+  const posts = new Map<string, Post>(rendered.posts.map((post) => [post.id, post]));
+  // A post whose body failed to render is left out of the feeds, like a post whose header failed.
+  const unrendered = new Set([...needed].filter((id) => !posts.has(id)));
+  const usable = unrendered.size === 0 ? sets : sets.map((set) => ({ ...set, posts: set.posts.filter((p) => !unrendered.has(p.id)) }));
+  const feeds = await writeFeeds({ config, outputDir: resolved.paths.output, sets: usable, posts });
+  const problems = [...content.problems, ...rendered.problems];
+  const result: BuildResult = {
+    problems,
+    skipped: content.stats.skipped + unrendered.size,
+    published: content.headers.length - unrendered.size,
+    feeds,
+  };
+  options.logger?.info(
+    {
+      job: 'build',
+      files: content.stats.files,
+      published: result.published,
+      drafts: content.stats.drafts,
+      future: content.stats.future,
+      skipped: result.skipped,
+      cacheHits: content.stats.cacheHits,
+      rendered: rendered.posts.length,
+      feedSets: sets.length,
+      written: feeds.written.length,
+      unchanged: feeds.unchanged.length,
+      removed: feeds.removed.length,
+      ms: Math.round(performance.now() - started),
+    },
+    'feeds built',
+  );
+  return result;
+}

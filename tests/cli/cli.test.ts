@@ -1,0 +1,167 @@
+import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { simpleParser } from 'mailparser';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { EXIT, main } from '../../src/cli.js';
+import { testdir } from '../helpers/tmp.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** A temp copy of the sample blog: content, config, templates. */
+function sampleBlog(extra: Record<string, string> = {}): string {
+  const dir = testdir(extra);
+  for (const folder of ['content', 'config', 'email-templates']) cpSync(path.join(ROOT, folder), path.join(dir, folder), { recursive: true });
+  return dir;
+}
+
+let stdout: string[] = [];
+let stderr: string[] = [];
+
+beforeEach(() => {
+  stdout = [];
+  stderr = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout.push(String(chunk));
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr.push(String(chunk));
+    return true;
+  });
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+async function cli(dir: string, ...args: string[]): Promise<number> {
+  return main(args, { cwd: dir, env: { FEEDLETTER_SECRET: 'test-secret' } });
+}
+
+describe('feedletter CLI on the sample blog', () => {
+  it('build writes the three site feeds and per-tag/category feeds; a second build rewrites nothing', async () => {
+    const dir = sampleBlog();
+    expect(await cli(dir, 'build')).toBe(EXIT.ok);
+    for (const file of ['feed.xml', 'atom.xml', 'feed.json']) expect(existsSync(path.join(dir, 'public', file)), file).toBe(true);
+    const json = JSON.parse(readFileSync(path.join(dir, 'public/feed.json'), 'utf8')) as { items: { title: string; url: string; content_html: string }[] };
+    expect(json.items.map((i) => i.title)).toEqual(['AWSのInferentia3の可能性とは？', 'Inflection AIとAMDの提タッグの']);
+    expect(json.items[0]?.url).toMatch(/^https:\/\/allforces\.example\.jp\//);
+    // cut at ---END---: the repeated closing text is not in the feed twice
+    const body = json.items[1]?.content_html ?? '';
+    expect(body.split('退屈な時代は終わった').length - 1).toBe(1);
+    expect(readdirSync(path.join(dir, 'public/tags')).length).toBeGreaterThanOrEqual(6);
+    expect(readdirSync(path.join(dir, 'public/categories')).length).toBe(1);
+    // the U+FFFD warning is printed, naming the file and field
+    expect(stderr.join('')).toMatch(/2026-01-11-inflection-ai-amd\.md.*title/);
+
+    stdout = [];
+    expect(await cli(dir, 'build')).toBe(EXIT.ok);
+    expect(stdout.join('')).toMatch(/ 0 files written/);
+  });
+
+  it('one bad post: build writes the good ones, names the file and field, exits 1; check writes nothing', async () => {
+    const dir = sampleBlog({ 'content/_posts/2026-01-12-bad.md': '---\ntitle: Bad\ndate: 2026-02-30\n---\nbody\n' });
+    expect(await cli(dir, 'check')).toBe(EXIT.partial);
+    expect(existsSync(path.join(dir, 'public'))).toBe(false);
+    expect(existsSync(path.join(dir, '.feedletter'))).toBe(false);
+    expect(stderr.join('')).toMatch(/content\/_posts\/2026-01-12-bad\.md(:\d+)?: .*date/);
+
+    stderr = [];
+    expect(await cli(dir, 'build')).toBe(EXIT.partial);
+    expect(stderr.join('')).toMatch(/2026-01-12-bad\.md.*date/);
+    const json = JSON.parse(readFileSync(path.join(dir, 'public/feed.json'), 'utf8')) as { items: unknown[] };
+    expect(json.items).toHaveLength(2);
+  });
+
+  it('a config mistake exits 78 and prints every problem with its line', async () => {
+    const dir = sampleBlog();
+    writeFileSync(path.join(dir, 'config/feedletter.yaml'), 'site:\n  url: not a url\nfeeds:\n  limt: 3\n');
+    expect(await cli(dir, 'build')).toBe(EXIT.config);
+    const text = stderr.join('');
+    expect(text).toMatch(/config\/feedletter\.yaml:2: site\.url: /);
+    expect(text).toMatch(/config\/feedletter\.yaml:4: feeds\.limt: unknown key/);
+  });
+
+  it('run on embedded defaults writes the digest to the outbox; a second run finds nothing new', async () => {
+    const dir = sampleBlog();
+    expect(await cli(dir, 'subscribers', 'add', 'reader@example.com', '--name', '読者')).toBe(EXIT.ok);
+    expect(await cli(dir, 'subscribers', 'add', 'reader@example.com')).toBe(EXIT.ok);
+    expect(stdout.join('')).toMatch(/already a subscriber/);
+    expect(await cli(dir, 'run')).toBe(EXIT.ok);
+    expect(stdout.join('')).toMatch(/digest #1: 2 posts, 1 sent, 0 failed/);
+    const outbox = path.join(dir, 'outbox');
+    expect(existsSync(path.join(outbox, 'digest.html'))).toBe(true);
+    const emls = readdirSync(outbox, { recursive: true }).map(String).filter((f) => f.endsWith('.eml'));
+    expect(emls).toHaveLength(1);
+    const mail = await simpleParser(readFileSync(path.join(outbox, emls[0]!)));
+    expect(mail.to && 'text' in mail.to ? mail.to.text : '').toMatch(/reader@example\.com/);
+    expect(mail.subject).toMatch(/ALLFORCES/);
+    expect(mail.headerLines.find((h) => h.key === 'list-unsubscribe-post')?.line).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+
+    stdout = [];
+    expect(await cli(dir, 'run')).toBe(EXIT.ok);
+    expect(stdout.join('')).toMatch(/no new posts/);
+    const after = readdirSync(outbox, { recursive: true }).map(String).filter((f) => f.endsWith('.eml'));
+    expect(after).toHaveLength(1);
+  });
+
+  it('--dry-run and --to change no state', async () => {
+    const dir = sampleBlog();
+    await cli(dir, 'subscribers', 'add', 'a@example.com');
+    expect(await cli(dir, 'digest', '--dry-run')).toBe(EXIT.ok);
+    expect(stdout.join('')).toMatch(/dry-run\): 2 posts, 1 message/);
+    stdout = [];
+    expect(await cli(dir, 'digest', '--to', 'me@example.com')).toBe(EXIT.ok);
+    expect(stdout.join('')).toMatch(/test\): 2 posts, 1 message/);
+    const test = readdirSync(path.join(dir, 'outbox'), { recursive: true }).map(String).filter((f) => f.endsWith('.eml'));
+    const subjects = await Promise.all(test.map(async (f) => (await simpleParser(readFileSync(path.join(dir, 'outbox', f)))).subject ?? ''));
+    expect(subjects.some((s) => s.startsWith('[TEST] '))).toBe(true);
+    // the real digest still has both posts to send
+    stdout = [];
+    expect(await cli(dir, 'digest')).toBe(EXIT.ok);
+    expect(stdout.join('')).toMatch(/digest #1: 2 posts, 1 sent/);
+  });
+
+  it('subscribers: remove, list, import with a bad row, export', async () => {
+    const dir = sampleBlog({ 'list.csv': 'email,name\nx@example.com,X\nnot-an-address,Y\n"q@example.com","Q, Jr."\n' });
+    expect(await cli(dir, 'subscribers', 'import', 'list.csv')).toBe(EXIT.partial);
+    expect(stdout.join('')).toMatch(/2 added, 0 already there, 1 rows with errors/);
+    expect(stderr.join('')).toMatch(/list\.csv:3: /);
+    expect(await cli(dir, 'subscribers', 'remove', 'x@example.com')).toBe(EXIT.ok);
+    stdout = [];
+    expect(await cli(dir, 'subscribers', 'list', '--status', 'active')).toBe(EXIT.ok);
+    expect(stdout.join('')).toMatch(/q@example\.com\tQ, Jr\.\tactive/);
+    expect(stdout.join('')).not.toMatch(/x@example\.com/);
+    stdout = [];
+    expect(await cli(dir, 'subscribers', 'export')).toBe(EXIT.ok);
+    expect(stdout.join('')).toMatch(/^email,name/);
+    expect(stdout.join('')).toMatch(/"Q, Jr\."/);
+    expect(await cli(dir, 'subscribers', 'add', 'nope')).toBe(EXIT.input);
+  });
+
+  it('unsubscribe TOKEN honours a token from a digest link and refuses a forged one', async () => {
+    const dir = sampleBlog();
+    await cli(dir, 'subscribers', 'add', 'u@example.com');
+    await cli(dir, 'digest');
+    const eml = readdirSync(path.join(dir, 'outbox'), { recursive: true }).map(String).find((f) => f.endsWith('.eml'))!;
+    const mail = await simpleParser(readFileSync(path.join(dir, 'outbox', eml)));
+    const header = mail.headerLines.find((h) => h.key === 'list-unsubscribe')?.line ?? '';
+    const token = /token=([^>&\s]+)/.exec(header)?.[1];
+    expect(token).toBeTruthy();
+    expect(await cli(dir, 'unsubscribe', decodeURIComponent(token!) + 'x')).toBe(EXIT.input);
+    expect(await cli(dir, 'unsubscribe', decodeURIComponent(token!))).toBe(EXIT.ok);
+    stdout = [];
+    await cli(dir, 'subscribers', 'list', '--status', 'unsubscribed');
+    expect(stdout.join('')).toMatch(/u@example\.com/);
+  });
+
+  it('--help on every command; an unknown command is a usage error', async () => {
+    const dir = sampleBlog();
+    for (const command of [[], ['build'], ['check'], ['digest'], ['run'], ['daemon'], ['subscribers'], ['subscribers', 'add'], ['unsubscribe']]) {
+      stdout = [];
+      expect(await cli(dir, ...command, '--help'), command.join(' ')).toBe(EXIT.ok);
+      expect(stdout.join(''), command.join(' ')).toMatch(/Usage: feedletter/);
+    }
+    expect(await cli(dir, 'frobnicate')).toBe(EXIT.usage);
+  });
+});

@@ -1,0 +1,290 @@
+/**
+ * The daemon as users run it: a real child process (`feedletter daemon`), per-second cron
+ * schedules, a real SMTP server on loopback, a temp blog. Nothing here asserts durations; every
+ * wait is "until this is observed", bounded so that a hang fails instead of blocking CI.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { simpleParser } from 'mailparser';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Store } from '../../src/store/index.js';
+import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
+import { testdir } from '../helpers/tmp.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const CLI = path.join(ROOT, 'src/cli.ts');
+// The child's cwd is the temp blog, so tsx is named by its absolute URL.
+const TSX = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+
+/** A header as written (mailparser folds List-* headers into one parsed object). */
+function rawHeader(mail: { headerLines: { key: string; line: string }[] }, name: string): string | undefined {
+  const line = mail.headerLines.find((h) => h.key === name.toLowerCase())?.line;
+  return line?.slice(line.indexOf(':') + 1).replace(/\r?\n\s+/g, ' ').trim();
+}
+
+interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+interface RunningDaemon {
+  child: ChildProcess;
+  logs: LogLine[];
+  exited: Promise<number | null>;
+}
+
+const cleanup: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 25_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function post(title: string, date: Date): string {
+  return `---\ntitle: "${title}"\ndate: ${date.toISOString()}\ntags: [daemon]\n---\n\n${title} の本文です。\n`;
+}
+
+function postFile(dir: string, slug: string, title: string, date: Date): void {
+  writeFileSync(path.join(dir, 'content/_posts', `${date.toISOString().slice(0, 10)}-${slug}.md`), post(title, date));
+}
+
+/** A temp blog with per-second schedules; returns its folder. */
+async function blog(options: { subscribers: string[]; digestSchedule?: string; serverPort?: number; state?: string }): Promise<string> {
+  const dir = testdir({});
+  mkdirSync(path.join(dir, 'content/_posts'), { recursive: true });
+  cpSync(path.join(ROOT, 'email-templates'), path.join(dir, 'email-templates'), { recursive: true });
+  const port = options.serverPort ?? (await freePort());
+  writeConfig(dir, 'config/feedletter.yaml', port, options.digestSchedule ?? '*/2 * * * * *', options.state);
+  const store = Store.open(path.join(dir, options.state ?? '.feedletter'));
+  for (const email of options.subscribers) store.addSubscriber(email, null, new Date());
+  store.close();
+  return dir;
+}
+
+function writeConfig(dir: string, file: string, port: number, digestSchedule: string, state = '.feedletter'): void {
+  mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+  writeFileSync(
+    path.join(dir, file),
+    [
+      'site:',
+      '  title: Daemon test',
+      '  url: https://blog.example.com/',
+      '  language: ja',
+      '  timezone: Asia/Tokyo',
+      'feeds:',
+      '  schedule: "*/2 * * * * *"',
+      '  watch: true',
+      'digest:',
+      `  schedule: "${digestSchedule}"`,
+      '  firstRunLookback: 7d',
+      'smtp:',
+      '  retries: 1',
+      '  retryDelayMs: 50',
+      '  maxConnections: 1',
+      '  rateLimit: 1000',
+      'state:',
+      `  dir: ${state}`,
+      'server:',
+      `  port: ${port}`,
+      `  publicUrl: http://127.0.0.1:${port}/`,
+      'schedule:',
+      '  shutdownTimeoutMs: 10000',
+      '',
+    ].join('\n'),
+  );
+}
+
+function startDaemon(dir: string, smtp: TestSmtpServer, args: string[] = []): RunningDaemon {
+  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args, 'daemon'], {
+    cwd: dir,
+    env: { ...process.env, SMTP_URL: smtp.url, FEEDLETTER_SECRET: 'daemon-test-secret', FEEDLETTER_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: LogLine[] = [];
+  let buffer = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString('utf8');
+    let newline: number;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      try {
+        logs.push(JSON.parse(line) as LogLine);
+      } catch {
+        logs.push({ level: 0, msg: line });
+      }
+    }
+  });
+  child.stdout!.resume();
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  cleanup.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+  return { child, logs, exited };
+}
+
+async function smtpServer(options: Parameters<typeof startSmtpServer>[0] = {}): Promise<TestSmtpServer> {
+  const smtp = await startSmtpServer(options);
+  cleanup.push(() => smtp.close());
+  return smtp;
+}
+
+const ago = (ms: number): Date => new Date(Date.now() - ms);
+
+describe('feedletter daemon', () => {
+  it('a new post file appears in the feeds and then in exactly one email per subscriber', async () => {
+    const dir = await blog({ subscribers: ['a@example.com', 'b@example.com'] });
+    postFile(dir, 'first', '最初の記事', ago(3_600_000));
+    const smtp = await smtpServer();
+    const daemon = startDaemon(dir, smtp);
+
+    await waitFor('the first digest to both subscribers', () => smtp.messages.length >= 2);
+    postFile(dir, 'second', '二番目の記事', ago(1_000));
+    await waitFor('the new post in feed.json', () => {
+      try {
+        return readFileSync(path.join(dir, 'public/feed.json'), 'utf8').includes('二番目の記事');
+      } catch {
+        return false;
+      }
+    });
+    await waitFor('the second digest to both subscribers', () => smtp.messages.length >= 4);
+    // a few more digest ticks: nothing new, nothing sent
+    const finished = (): number => daemon.logs.filter((l) => l.msg === 'job finished' && l.job === 'digest').length;
+    const seen = finished();
+    await waitFor('two more digest runs', () => finished() >= seen + 2);
+    expect(smtp.messages).toHaveLength(4);
+    for (const address of ['a@example.com', 'b@example.com']) {
+      const copies = await Promise.all(smtp.copiesTo(address).map((m) => simpleParser(m.raw)));
+      expect(copies).toHaveLength(2);
+      expect(new Set(copies.map((c) => c.messageId)).size).toBe(2);
+      expect(copies[1]?.text).toContain('二番目の記事');
+      expect(copies[1]?.text).not.toContain('最初の記事');
+    }
+
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+  });
+
+  it('SIGTERM during a long send exits 0, and after a restart every subscriber has exactly one copy', async () => {
+    const subscribers = Array.from({ length: 12 }, (_, i) => `r${i}@example.com`);
+    const dir = await blog({ subscribers });
+    postFile(dir, 'long', '長い配信', ago(60_000));
+    let slow = true;
+    const smtp = await smtpServer({ onData: async () => (slow ? new Promise<undefined>((r) => setTimeout(() => r(undefined), 300)) : undefined) });
+    const first = startDaemon(dir, smtp);
+    await waitFor('a few messages of the long send', () => smtp.messages.length >= 3);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    const delivered = smtp.messages.length;
+    expect(delivered).toBeLessThan(subscribers.length);
+
+    slow = false;
+    const second = startDaemon(dir, smtp);
+    await waitFor('every subscriber', () => subscribers.every((s) => smtp.copiesTo(s).length >= 1));
+    const finished = (): number => second.logs.filter((l) => l.msg === 'job finished' && l.job === 'digest').length;
+    const seen = finished();
+    await waitFor('another digest run', () => finished() >= seen + 1);
+    for (const s of subscribers) expect(smtp.copiesTo(s), s).toHaveLength(1);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+
+  it('two daemons on one state folder send one digest once', async () => {
+    const subscribers = Array.from({ length: 6 }, (_, i) => `t${i}@example.com`);
+    const dir = await blog({ subscribers, digestSchedule: '* * * * * *' });
+    writeConfig(dir, 'config/second.yaml', await freePort(), '* * * * * *');
+    postFile(dir, 'once', '一度だけ', ago(60_000));
+    const smtp = await smtpServer({ onData: async () => new Promise<undefined>((r) => setTimeout(() => r(undefined), 100)) });
+    const a = startDaemon(dir, smtp);
+    const b = startDaemon(dir, smtp, ['--config', 'config/second.yaml']);
+    await waitFor('every subscriber', () => subscribers.every((s) => smtp.copiesTo(s).length >= 1));
+    const runs = (d: RunningDaemon): number => d.logs.filter((l) => (l.msg === 'job finished' || l.msg.startsWith('job failed')) && l.job === 'digest').length;
+    const seenA = runs(a);
+    const seenB = runs(b);
+    await waitFor('both daemons to run the digest again', () => runs(a) >= seenA + 2 && runs(b) >= seenB + 2);
+    for (const s of subscribers) expect(smtp.copiesTo(s), s).toHaveLength(1);
+    a.child.kill('SIGTERM');
+    b.child.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
+    expect(await b.exited).toBe(0);
+  });
+
+  it('a job that throws is logged and the daemon keeps running; fixed, the next tick sends', async () => {
+    const dir = await blog({ subscribers: ['x@example.com'] });
+    postFile(dir, 'broken', '壊れたテンプレート', ago(60_000));
+    const template = path.join(dir, 'email-templates/digest.mjml');
+    const good = readFileSync(template, 'utf8');
+    writeFileSync(template, good.replace('</mj-body>', '{% if %}</mj-body>'));
+    const smtp = await smtpServer();
+    const daemon = startDaemon(dir, smtp);
+    const failures = (): LogLine[] => daemon.logs.filter((l) => l.msg.startsWith('job failed') && l.job === 'digest');
+    await waitFor('two failed digest runs', () => failures().length >= 2);
+    expect(JSON.stringify(failures()[0])).toMatch(/digest\.mjml/);
+    // the other job is unaffected
+    await waitFor('a feeds run', () => daemon.logs.some((l) => l.msg === 'job finished' && l.job === 'feeds'));
+    expect(smtp.messages).toHaveLength(0);
+
+    writeFileSync(template, good);
+    await waitFor('the digest once the template is fixed', () => smtp.messages.length >= 1);
+    expect(daemon.child.exitCode).toBeNull();
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+  });
+
+  it("one-click unsubscribe from a real email's List-Unsubscribe header stops further digests", async () => {
+    const dir = await blog({ subscribers: ['stay@example.com', 'leave@example.com'] });
+    postFile(dir, 'one', '一本目', ago(3_600_000));
+    const smtp = await smtpServer();
+    const daemon = startDaemon(dir, smtp);
+    await waitFor('the first digest', () => smtp.messages.length >= 2);
+    const mail = await simpleParser(smtp.copiesTo('leave@example.com')[0]!.raw);
+    expect(rawHeader(mail, 'List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
+    const header = rawHeader(mail, 'List-Unsubscribe') ?? '';
+    const url = /<(http[^>]+)>/.exec(header)?.[1];
+    expect(url).toBeTruthy();
+
+    // a prefetching scanner's GET changes nothing; the mail provider's POST unsubscribes
+    expect((await fetch(url!)).status).toBe(200);
+    const response = await fetch(url!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    expect(response.status).toBe(200);
+
+    postFile(dir, 'two', '二本目', ago(1_000));
+    await waitFor('the second digest to the one who stayed', () => smtp.copiesTo('stay@example.com').length >= 2);
+    const finished = (): number => daemon.logs.filter((l) => l.msg === 'job finished' && l.job === 'digest').length;
+    const seen = finished();
+    await waitFor('another digest run', () => finished() >= seen + 1);
+    expect(smtp.copiesTo('leave@example.com')).toHaveLength(1);
+
+    const health = (await (await fetch(new URL('healthz', url!))).json()) as { ok: boolean; jobs: Record<string, { ok: boolean }> };
+    expect(health.ok).toBe(true);
+    expect(health.jobs.digest?.ok).toBe(true);
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+  });
+});

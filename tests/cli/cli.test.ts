@@ -155,6 +155,21 @@ describe('feedletter CLI on the sample blog', () => {
     expect(stdout.join('')).toMatch(/u@example\.com/);
   });
 
+  it('daemon --print-schedule lists the next runs in the schedule time zone; a bad schedule is refused', async () => {
+    const dir = sampleBlog();
+    expect(await cli(dir, 'daemon', '--print-schedule')).toBe(EXIT.ok);
+    const text = stdout.join('');
+    expect(text).toMatch(/^feeds: "\*\/15 \* \* \* \*" \(Asia\/Tokyo\)$/m);
+    expect(text).toMatch(/^digest: "0 8 \* \* \*" \(Asia\/Tokyo\)$/m);
+    // 08:00 in Tokyo is 23:00 UTC the day before
+    const digestRuns = text.split('digest:')[1]!.match(/\d{4}-\d{2}-\d{2} 08:00:00 {2}\(\d{4}-\d{2}-\d{2}T23:00:00\.000Z\)/g);
+    expect(digestRuns).toHaveLength(5);
+
+    writeFileSync(path.join(dir, 'config/feedletter.yaml'), readFileSync(path.join(dir, 'config/feedletter.yaml'), 'utf8').replace('schedule: "0 8 * * *"', 'schedule: "0 25 * * *"'));
+    expect(await cli(dir, 'daemon', '--print-schedule')).toBe(EXIT.config);
+    expect(stderr.join('')).toMatch(/digest\.schedule: "0 25 \* \* \*" is not a valid cron expression/);
+  });
+
   it('--help on every command; an unknown command is a usage error', async () => {
     const dir = sampleBlog();
     for (const command of [[], ['build'], ['check'], ['digest'], ['run'], ['daemon'], ['subscribers'], ['subscribers', 'add'], ['unsubscribe']]) {

@@ -20,7 +20,7 @@ const CLI = path.join(ROOT, 'src/cli.ts');
 const TSX = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
 /** A header as written (mailparser folds List-* headers into one parsed object). */
-function rawHeader(mail: { headerLines: { key: string; line: string }[] }, name: string): string | undefined {
+function rawHeader(mail: { headerLines: readonly { key: string; line: string }[] }, name: string): string | undefined {
   const line = mail.headerLines.find((h) => h.key === name.toLowerCase())?.line;
   return line?.slice(line.indexOf(':') + 1).replace(/\r?\n\s+/g, ' ').trim();
 }

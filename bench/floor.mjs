@@ -3,15 +3,16 @@
 import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
-const dir = process.argv[2];
-const buffer = Buffer.alloc(1024);
-let files = 0;
-let bytes = 0;
-for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-  if (!entry.isFile()) continue;
-  const fd = openSync(path.join(entry.parentPath, entry.name), 'r');
-  bytes += readSync(fd, buffer, 0, 1024, 0);
-  closeSync(fd);
-  files++;
+export function floor(dir) {
+  const buffer = Buffer.alloc(1024);
+  let files = 0;
+  let bytes = 0;
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const fd = openSync(path.join(entry.parentPath, entry.name), 'r');
+    bytes += readSync(fd, buffer, 0, 1024, 0);
+    closeSync(fd);
+    files++;
+  }
+  return { files, bytes };
 }
-process.stdout.write(JSON.stringify({ files, bytes }) + '\n');

@@ -4,11 +4,12 @@ import { writeSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const [script, ...args] = process.argv.slice(2);
+const args = process.argv.slice(2);
 const started = performance.now();
 let code = 0;
-if (script === 'floor') {
-  await import(pathToFileURL(path.resolve(import.meta.dirname, 'floor.mjs')).href);
+if (args[0] === 'floor') {
+  const { floor } = await import(pathToFileURL(path.resolve(import.meta.dirname, 'floor.mjs')).href);
+  floor(args[1]);
 } else {
   const { main } = await import(pathToFileURL(path.resolve(import.meta.dirname, '../dist/cli.js')).href);
   code = await main(args);

@@ -3,7 +3,7 @@ import type { ResolvedConfig } from '../config/schema.js';
 import { readPosts, renderPosts } from '../content/index.js';
 import type { Problem } from '../errors.js';
 import { planFeeds, postsNeedingContent } from '../feeds/plan.js';
-import { writeFeeds, type BuildFeedsResult } from '../feeds/index.js';
+import { currentSets, fingerprintSet, loadManifest, saveManifest, setFiles, stampOf, writeFeeds, type BuildFeedsResult, type FeedManifest } from '../feeds/index.js';
 import type { Logger } from '../log.js';
 import type { Post } from '../post.js';
 
@@ -18,6 +18,8 @@ export interface BuildResult {
   /** Posts that could not be read or rendered: `build` still writes the others, the CLI exits non-zero. */
   skipped: number;
   published: number;
+  /** Posts whose markdown was rendered: only those of feed sets that needed writing. */
+  rendered: number;
   feeds: BuildFeedsResult;
 }
 
@@ -36,7 +38,12 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const started = performance.now();
   const content = await readPosts({ config, contentDir: resolved.paths.content, now, cacheFile: headerCacheFile(resolved) });
   const sets = planFeeds(config, content.headers);
-  const needed = postsNeedingContent(sets);
+  // Sets whose inputs and files are exactly as the last build left them need no work at all.
+  const manifestFile = path.join(resolved.paths.state, 'cache', 'feeds.json');
+  const manifest = await loadManifest(manifestFile);
+  const fingerprints = new Map(sets.map((set) => [set.dir, fingerprintSet(config, set)]));
+  const current = await currentSets({ config, outputDir: resolved.paths.output, sets, manifest, fingerprints });
+  const needed = postsNeedingContent(sets.filter((set) => !current.has(set.dir)));
   const rendered = await renderPosts(
     content.headers.filter((header) => needed.has(header.id)),
     { config, contentDir: resolved.paths.content },
@@ -45,12 +52,34 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   // A post whose body failed to render is left out of the feeds, like a post whose header failed.
   const unrendered = new Set([...needed].filter((id) => !posts.has(id)));
   const usable = unrendered.size === 0 ? sets : sets.map((set) => ({ ...set, posts: set.posts.filter((p) => !unrendered.has(p.id)) }));
-  const feeds = await writeFeeds({ config, outputDir: resolved.paths.output, sets: usable, posts });
+  const feeds = await writeFeeds({ config, outputDir: resolved.paths.output, sets: usable, posts, current });
+  // Record what is on disk now; a set that lost a post to a render failure is not recorded as
+  // current, so the next build tries it again.
+  const next: FeedManifest = { version: manifest.version, sets: {} };
+  await Promise.all(
+    usable.map(async (set, i) => {
+      const previous = manifest.sets[set.dir];
+      if (current.has(set.dir) && previous) {
+        next.sets[set.dir] = previous;
+        return;
+      }
+      if (set.posts.length !== sets[i]?.posts.length) return;
+      const files: Record<string, { size: number; mtimeMs: number }> = {};
+      for (const relative of setFiles(config, set)) {
+        const stamp = await stampOf(path.join(resolved.paths.output, ...relative.split('/')));
+        if (!stamp) return;
+        files[relative] = stamp;
+      }
+      next.sets[set.dir] = { fingerprint: fingerprints.get(set.dir)!, files };
+    }),
+  );
+  await saveManifest(manifestFile, next);
   const problems = [...content.problems, ...rendered.problems];
   const result: BuildResult = {
     problems,
     skipped: content.stats.skipped + unrendered.size,
     published: content.headers.length - unrendered.size,
+    rendered: rendered.posts.length,
     feeds,
   };
   options.logger?.info(

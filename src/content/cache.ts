@@ -99,22 +99,25 @@ export async function loadCache(file: string, fingerprint: string, intern: Inter
       const { bytesRead } = await fh.read(chunk, 0, chunk.length, position);
       position += bytesRead;
       const data = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
-      let start = 0;
-      for (let nl = data.indexOf(10, start); nl !== -1; nl = data.indexOf(10, start)) {
-        const text = data.toString('utf8', start, nl);
-        start = nl + 1;
-        const value: unknown = JSON.parse(text);
-        if (first) {
-          const head = value as { format?: unknown; v?: unknown; fp?: unknown };
-          if (head.format !== MAGIC || head.v !== CACHE_VERSION || head.fp !== fingerprint) return new Map();
-          first = false;
-          continue;
+      // Decode all complete lines of the chunk at once: one toString per megabyte instead of
+      // one per line (the per-call cost dominated a warm build of 10,000 posts).
+      const lastNewline = data.lastIndexOf(10);
+      if (lastNewline !== -1) {
+        const lines = data.toString('utf8', 0, lastNewline).split('\n');
+        for (const text of lines) {
+          const value: unknown = JSON.parse(text);
+          if (first) {
+            const head = value as { format?: unknown; v?: unknown; fp?: unknown };
+            if (head.format !== MAGIC || head.v !== CACHE_VERSION || head.fp !== fingerprint) return new Map();
+            first = false;
+            continue;
+          }
+          const entry = fromLine(value, intern);
+          if (entry === undefined) return new Map();
+          entries.set(entry.sourcePath, entry);
         }
-        const entry = fromLine(value, intern);
-        if (entry === undefined) return new Map();
-        entries.set(entry.sourcePath, entry);
       }
-      carry = Buffer.from(data.subarray(start));
+      carry = Buffer.from(data.subarray(lastNewline + 1));
       if (bytesRead === 0) break;
     }
     // A last line without its newline: the file was cut short.

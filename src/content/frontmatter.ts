@@ -1,5 +1,9 @@
-import matter from 'gray-matter';
+import { createRequire } from 'node:module';
+import type grayMatter from 'gray-matter';
 import { parse as parseToml, TomlDate } from 'smol-toml';
+
+const require = createRequire(import.meta.url);
+let matter: typeof grayMatter | undefined;
 
 /**
  * Front matter: where it starts and ends (our job, so that a first chunk of a file can be judged
@@ -86,6 +90,8 @@ export function parseFrontMatter(split: Extract<Split, { kind: 'ok' }>): ParsedM
   const source = `${delimiter}${delimiter === '---' && language !== 'yaml' ? language : ''}\n${block}${delimiter}\n`;
   let data: unknown;
   try {
+    // Loaded on first use (about 50 ms): a warm build takes every header from the cache.
+    matter ??= require('gray-matter') as typeof grayMatter;
     data = matter(source, delimiter === '+++' ? { delimiters: '+++', language: 'toml', engines } : { engines }).data;
   } catch (error) {
     throw new FrontMatterError(describeParseError(error), parseErrorLine(error));

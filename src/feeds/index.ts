@@ -16,6 +16,7 @@ export { renderJsonFeed } from './json.js';
 export { planFeeds, postsNeedingContent, termSlug, type FeedSet } from './plan.js';
 export { renderRss } from './rss.js';
 export { writeFileAtomic } from './write.js';
+export { currentSets, emptyManifest, fingerprintSet, loadManifest, saveManifest, setFiles, stampOf, type FeedManifest } from './manifest.js';
 
 /** Paths relative to the output folder, posix separators, sorted. */
 export interface BuildFeedsResult {
@@ -31,6 +32,11 @@ export interface WriteFeedsOptions {
   sets: readonly FeedSet[];
   /** Rendered posts by id. A set's post missing here is written from its header (no body). */
   posts: ReadonlyMap<string, Post>;
+  /**
+   * Dirs of sets known to be current (see `currentSets` in manifest.ts): counted as unchanged
+   * without rendering them. Their files are still protected from removal.
+   */
+  current?: ReadonlySet<string>;
 }
 
 /** The folders whose sub-folders feedletter owns: one per term. */
@@ -48,13 +54,17 @@ export async function writeFeeds(options: WriteFeedsOptions): Promise<BuildFeeds
   const { config, outputDir, sets, posts } = options;
   const { rss, atom, json } = config.feeds;
   const jobs: Array<{ relative: string; render: () => string }> = [];
+  const result: BuildFeedsResult = { written: [], unchanged: [], removed: [] };
   for (const set of sets) {
+    if (options.current?.has(set.dir)) {
+      for (const name of [rss, atom, json]) result.unchanged.push(set.dir === '' ? name : `${set.dir}/${name}`);
+      continue;
+    }
     const doc: FeedDocument = { set, config, posts: set.posts.map((header): FeedItem => posts.get(header.id) ?? header) };
     const at = (name: string): string => (set.dir === '' ? name : `${set.dir}/${name}`);
     jobs.push({ relative: at(rss), render: () => renderRss(doc) }, { relative: at(atom), render: () => renderAtom(doc) }, { relative: at(json), render: () => renderJsonFeed(doc) });
   }
 
-  const result: BuildFeedsResult = { written: [], unchanged: [], removed: [] };
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let job = jobs[next++]; job !== undefined; job = jobs[next++]) {

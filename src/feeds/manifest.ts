@@ -1,0 +1,104 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config/schema.js';
+import type { FeedSet } from './plan.js';
+
+/**
+ * What the last build wrote: per feed set, a fingerprint of everything its files are made of,
+ * and the size and mtime of each file. A set whose fingerprint is unchanged and whose files are
+ * still exactly as written is neither rendered nor compared, and its posts' bodies are not even
+ * rendered: a warm build of an unchanged blog costs little more than listing the posts.
+ *
+ * Bump VERSION whenever the renderers' output changes, so an upgrade rewrites every feed.
+ */
+const VERSION = 1;
+
+export interface FileStamp {
+  size: number;
+  mtimeMs: number;
+}
+
+export interface FeedManifest {
+  version: number;
+  /** By set dir ('' for the site feeds). */
+  sets: Record<string, { fingerprint: string; files: Record<string, FileStamp> }>;
+}
+
+export function emptyManifest(): FeedManifest {
+  return { version: VERSION, sets: {} };
+}
+
+/** Relative paths (posix) of a set's three files. */
+export function setFiles(config: Config, set: Pick<FeedSet, 'dir'>): string[] {
+  const { rss, atom, json } = config.feeds;
+  return [rss, atom, json].map((name) => (set.dir === '' ? name : `${set.dir}/${name}`));
+}
+
+/**
+ * Everything the set's files depend on: the site and feed config, the set itself, and for each
+ * post its identity, dates and source file stamp (a changed body changes the file's size or
+ * mtime). Pure.
+ */
+export function fingerprintSet(config: Config, set: FeedSet): string {
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify([VERSION, config.site, config.feeds, config.permalink, config.content.endMarker ?? null, set.kind, set.term ?? null, set.dir, set.title, set.content]));
+  for (const post of set.posts) {
+    hash.update(JSON.stringify([post.id, post.sourcePath, post.size, post.mtimeMs, post.date.getTime(), post.updated.getTime()]));
+  }
+  return hash.digest('hex');
+}
+
+export async function loadManifest(file: string): Promise<FeedManifest> {
+  try {
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as FeedManifest;
+    // An old or damaged manifest only costs one full build.
+    return parsed.version === VERSION && typeof parsed.sets === 'object' && parsed.sets !== null ? parsed : emptyManifest();
+  } catch {
+    return emptyManifest();
+  }
+}
+
+export async function saveManifest(file: string, manifest: FeedManifest): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(temp, JSON.stringify(manifest));
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+export async function stampOf(file: string): Promise<FileStamp | undefined> {
+  try {
+    const info = await stat(file);
+    return info.isFile() ? { size: info.size, mtimeMs: info.mtimeMs } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The dirs of the sets that need no work: same fingerprint as in the manifest, and every file
+ * still there with the size and mtime recorded (someone deleting or editing an output file
+ * gets it rewritten).
+ */
+export async function currentSets(options: { config: Config; outputDir: string; sets: readonly FeedSet[]; manifest: FeedManifest; fingerprints: ReadonlyMap<string, string> }): Promise<Set<string>> {
+  const { config, outputDir, sets, manifest, fingerprints } = options;
+  const current = new Set<string>();
+  await Promise.all(
+    sets.map(async (set) => {
+      const previous = manifest.sets[set.dir];
+      if (!previous || previous.fingerprint !== fingerprints.get(set.dir)) return;
+      for (const relative of setFiles(config, set)) {
+        const recorded = previous.files[relative];
+        const now = await stampOf(path.join(outputDir, ...relative.split('/')));
+        if (!recorded || !now || now.size !== recorded.size || now.mtimeMs !== recorded.mtimeMs) return;
+      }
+      current.add(set.dir);
+    }),
+  );
+  return current;
+}

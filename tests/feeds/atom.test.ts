@@ -2,28 +2,11 @@ import { parseAtomFeed } from 'feedsmith';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { renderAtom } from '../../src/feeds/atom.js';
 import { planFeeds } from '../../src/feeds/plan.js';
-import { atomSchemaErrors, makeConfig, makeDoc, makePost, siteSet } from './helpers.js';
+import { atomSchemaErrors, makeConfig, makeDoc, makePost, siteSet, twoPosts } from './helpers.js';
 
 afterEach(() => {
   vi.useRealTimers();
 });
-
-function twoPosts() {
-  return [
-    makePost({
-      slug: 'newer',
-      day: 11,
-      title: 'Newer <post>',
-      summary: 'A summary & more',
-      contentHtml: '<p>Hello <b>world</b></p>',
-      authors: ['Yamada Taro', 'Guest Writer'],
-      categories: ['Tech'],
-      tags: ['AI', 'Tech'],
-      updated: new Date('2026-01-20T00:00:00Z'),
-    }),
-    makePost({ slug: 'older', day: 5, title: '古い記事', summary: '', authors: ['Guest Writer'] }),
-  ];
-}
 
 describe('renderAtom', () => {
   test('is valid against the RFC 4287 RELAX NG grammar: full, summary, empty and tag sets', async () => {

@@ -118,3 +118,21 @@ export function nastyText(label: string): string {
 export function nastyExpected(label: string): string {
   return `${label} ]]> x ]]]> <script>alert("x")</script> 'q' "dq" AT&T &amp; &lt; &#38;  end 🎉 日本語のテキスト ]]>`;
 }
+
+/** Two posts with the details every format must carry (markup in text, several authors, terms). */
+export function twoPosts(): (Post & PostHeader)[] {
+  return [
+    makePost({
+      slug: 'newer',
+      day: 11,
+      title: 'Newer <post>',
+      summary: 'A summary & more',
+      contentHtml: '<p>Hello <b>world</b></p>',
+      authors: ['Yamada Taro', 'Guest Writer'],
+      categories: ['Tech'],
+      tags: ['AI', 'Tech'],
+      updated: new Date('2026-01-20T00:00:00Z'),
+    }),
+    makePost({ slug: 'older', day: 5, title: '古い記事', summary: '', authors: ['Guest Writer'] }),
+  ];
+}

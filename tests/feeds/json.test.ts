@@ -2,28 +2,11 @@ import { parseJsonFeed } from 'feedsmith';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { renderJsonFeed } from '../../src/feeds/json.js';
 import { planFeeds } from '../../src/feeds/plan.js';
-import { jsonFeedSchemaErrors, makeConfig, makeDoc, makePost, siteSet } from './helpers.js';
+import { jsonFeedSchemaErrors, makeConfig, makeDoc, makePost, siteSet, twoPosts } from './helpers.js';
 
 afterEach(() => {
   vi.useRealTimers();
 });
-
-function twoPosts() {
-  return [
-    makePost({
-      slug: 'newer',
-      day: 11,
-      title: 'Newer <post>',
-      summary: 'A summary & more',
-      contentHtml: '<p>Hello <b>world</b></p>',
-      authors: ['Yamada Taro', 'Guest Writer'],
-      categories: ['Tech'],
-      tags: ['AI', 'Tech'],
-      updated: new Date('2026-01-20T00:00:00Z'),
-    }),
-    makePost({ slug: 'older', day: 5, title: '古い記事', summary: '', authors: ['Guest Writer'] }),
-  ];
-}
 
 describe('renderJsonFeed', () => {
   test('valid against the JSON Feed 1.1 schema: full, summary, empty and tag sets', () => {

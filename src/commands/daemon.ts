@@ -4,6 +4,7 @@ import { loadOrCreateSecret, verifyToken } from '../digest/token.js';
 import { FeedletterError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { startDaemon, type Daemon, type Job } from '../schedule/daemon.js';
+import { progressReporter } from '../schedule/progress.js';
 import { nextRuns, validateCron } from '../schedule/slots.js';
 import { watchContent } from '../schedule/watch.js';
 import { startServer } from '../server/index.js';
@@ -57,7 +58,9 @@ export async function startDaemonCommand(options: DaemonCommandOptions): Promise
       return { published: result.published, skipped: result.skipped, written: result.feeds.written.length, problems: result.problems.length };
     },
     digest: async (signal) => {
-      const outcome = await digest({ resolved, now: clock(), clock, logger, signal, lockWaitMs: 0 });
+      // A long send logs where it is every 10 s (readable lines on a terminal, JSON in the journal).
+      const onProgress = progressReporter({ intervalMs: 10_000, clock: () => clock().getTime(), log: (counts) => logger.info({ job: 'digest', ...counts }, `sending: ${counts.done}/${counts.total}`) });
+      const outcome = await digest({ resolved, now: clock(), clock, logger, signal, lockWaitMs: 0, onProgress });
       if (outcome.kind === 'sent') return { digestId: outcome.digestId, posts: outcome.posts, sent: outcome.report.sent, failed: outcome.report.failed.length, complete: outcome.report.complete };
       return { kind: outcome.kind };
     },

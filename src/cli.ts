@@ -77,7 +77,7 @@ export async function main(argv: readonly string[], { env = process.env, cwd = p
     const opts = program.opts<GlobalOptions>();
     const { resolved, warnings } = loadConfig({ cwd, configFile: opts.config, env });
     printProblems(warnings);
-    const logger = createLogger({ level: opts.verbose ? 'info' : 'warn' });
+    const logger = createLogger({ level: opts.verbose ? 'info' : (env.FEEDLETTER_LOG_LEVEL ?? 'warn') });
     return { resolved, logger, now: new Date() };
   };
 
@@ -204,7 +204,7 @@ export async function main(argv: readonly string[], { env = process.env, cwd = p
       const opts0 = program.opts<GlobalOptions>();
       const { resolved, warnings } = loadConfig({ cwd, configFile: opts0.config, env });
       printProblems(warnings);
-      const logger = createLogger({ level: opts0.verbose ? 'debug' : 'info' });
+      const logger = createLogger({ level: opts0.verbose ? 'debug' : (env.FEEDLETTER_LOG_LEVEL ?? 'info') });
       const daemon = await startDaemonCommand({ resolved, clock: () => new Date(), logger });
       await new Promise<void>((resolve) => {
         const onSignal = (signal: NodeJS.Signals): void => {

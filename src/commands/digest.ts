@@ -119,7 +119,9 @@ export async function digest(options: DigestOptions): Promise<DigestOutcome> {
     const selection = selectDigestPosts({
       headers: content.headers,
       watermark: store.getWatermark(),
-      alreadySent: store.sentPostIds(),
+      // A preview (--dry-run, --to) with an explicit --since shows those posts even if a digest
+      // already carried them; anything that sends for real never repeats a post.
+      alreadySent: !stateChanging && options.since !== undefined ? new Set<string>() : store.sentPostIds(),
       now,
       firstRunLookbackMs: config.digest.firstRunLookback,
       ...(options.since ? { since: options.since } : {}),

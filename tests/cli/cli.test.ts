@@ -120,6 +120,16 @@ describe('feedletter CLI on the sample blog', () => {
     stdout = [];
     expect(await cli(dir, 'digest')).toBe(EXIT.ok);
     expect(stdout.join('')).toMatch(/digest #1: 2 posts, 1 sent/);
+    // afterwards a preview needs --since, and then shows the posts already sent; a real send does not repeat them
+    stdout = [];
+    expect(await cli(dir, 'digest', '--dry-run')).toBe(EXIT.ok);
+    expect(stdout.join('')).toMatch(/no new posts/);
+    stdout = [];
+    expect(await cli(dir, 'digest', '--dry-run', '--since', '2026-01-01')).toBe(EXIT.ok);
+    expect(stdout.join('')).toMatch(/dry-run\): 2 posts, 1 message/);
+    stdout = [];
+    expect(await cli(dir, 'digest', '--since', '2026-01-01')).toBe(EXIT.ok);
+    expect(stdout.join('')).toMatch(/no new posts/);
   });
 
   it('subscribers: remove, list, import with a bad row, export', async () => {

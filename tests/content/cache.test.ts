@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CACHE_VERSION } from '../../src/content/cache.js';
 import { testdir } from '../helpers/tmp.js';
 import { makeConfig, post, read } from './helpers.js';
 
@@ -77,8 +78,21 @@ describe('header cache', () => {
     const { root, cacheFile } = setup();
     const cold = await read(root, { cacheFile });
     const good = readFileSync(cacheFile, 'utf8');
-    for (const broken of ['not json at all\n', good.slice(0, good.length - 10), good.replace('"v":1', '"v":999'), good.replace(/"t":"A"/, '"t":5'), '']) {
-      writeFileSync(cacheFile, broken);
+    const lines = good.split('\n');
+    const broken = [
+      'not json at all\n',
+      good.slice(0, good.length - 10),
+      // Cut at a line end: only the trailer is missing.
+      `${lines.slice(0, -2).join('\n')}\n`,
+      good.replace(`"v":${CACHE_VERSION}`, '"v":999'),
+      good.replace(/"t":"A"/, '"t":5'),
+      // Version 1 had no trailer.
+      `${lines.slice(0, -2).join('\n').replace(`"v":${CACHE_VERSION}`, '"v":1')}\n`,
+      '',
+    ];
+    expect(broken.filter((b) => b === good)).toEqual([]);
+    for (const broken_ of broken) {
+      writeFileSync(cacheFile, broken_);
       const r = await read(root, { cacheFile });
       expect(r.stats.cacheHits).toBe(0);
       expect(strip(r)).toEqual(strip(cold));
@@ -105,5 +119,69 @@ describe('header cache', () => {
     const config = makeConfig({ content: { cache: false } });
     await read(root, { cacheFile, config });
     expect(existsSync(cacheFile)).toBe(false);
+  });
+
+  it('uses the valid entries before a damaged line, reads the rest, and rewrites the cache whole', async () => {
+    const { root, cacheFile } = setup();
+    const cold = await read(root, { cacheFile });
+    const good = readFileSync(cacheFile, 'utf8');
+    // The third entry (2026-01-03-bad.md) no longer parses; the lines count stays right.
+    const lines = good.split('\n');
+    lines[3] = '{"p":';
+    writeFileSync(cacheFile, lines.join('\n'));
+    const r = await read(root, { cacheFile });
+    expect(r.stats.cacheHits).toBe(2);
+    expect(strip(r)).toEqual(strip(cold));
+    expect(readFileSync(cacheFile, 'utf8')).toBe(good);
+  });
+
+  it('writes entries in path order behind a header, and a trailer counting them', async () => {
+    const { root, cacheFile } = setup();
+    await read(root, { cacheFile });
+    const lines = readFileSync(cacheFile, 'utf8').split('\n');
+    expect(lines.pop()).toBe('');
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({ format: 'feedletter-content-cache', v: CACHE_VERSION });
+    expect(JSON.parse(lines[lines.length - 1] ?? '')).toEqual({ end: 4 });
+    const paths = lines.slice(1, -1).map((l) => (JSON.parse(l) as { p: string }).p);
+    expect(paths).toEqual(['_posts/2026-01-01-a.md', '_posts/2026-01-02-b.md', '_posts/2026-01-03-bad.md', '_posts/2026-01-04-draft.md']);
+  });
+
+  it('after a change, keeps the unchanged entries and equals a cache built from scratch', async () => {
+    const { root, cacheFile } = setup();
+    await read(root, { cacheFile });
+    const a = path.join(root, P, '2026-01-01-a.md');
+    const c = path.join(root, P, '2026-01-03-bad.md');
+    const d = path.join(root, P, '2026-01-04-draft.md');
+    const changes: Array<() => void> = [
+      // Changed in the middle (size), a file added at the end, the first file and the last deleted.
+      () => writeFileSync(c, post('title: Fixed\ndate: 2026-01-03')),
+      () => writeFileSync(path.join(root, P, '2026-01-09-new.md'), post('title: New')),
+      () => rmSync(a),
+      () => rmSync(d),
+      () => writeFileSync(path.join(root, P, '2026-01-00-first.md'), post('title: First\ndate: 2026-01-01')),
+    ];
+    for (const change of changes) {
+      change();
+      const warm = await read(root, { cacheFile });
+      const incremental = readFileSync(cacheFile, 'utf8');
+      rmSync(cacheFile);
+      const cold = await read(root, { cacheFile });
+      expect(strip(warm)).toEqual(strip(cold));
+      expect(incremental).toBe(readFileSync(cacheFile, 'utf8'));
+      const again = await read(root, { cacheFile });
+      expect(again.stats.cacheHits).toBe(again.stats.files);
+    }
+  });
+
+  it('reports a cache that cannot be written as a warning, first, and still reads every post', async () => {
+    const { root } = setup();
+    // The cache's folder is a file: the cache cannot be created there.
+    writeFileSync(path.join(root, 'blocker'), '');
+    const cacheFile = path.join(root, 'blocker', 'headers.jsonl');
+    const plain = await read(root);
+    const r = await read(root, { cacheFile });
+    expect(r.problems[0]).toMatchObject({ file: cacheFile, severity: 'warning' });
+    expect(r.problems[0]?.message).toMatch(/^the header cache could not be written: /);
+    expect({ ...r, problems: r.problems.slice(1) }).toEqual(plain);
   });
 });

@@ -184,4 +184,24 @@ describe('header cache', () => {
     expect(r.problems[0]?.message).toMatch(/^the header cache could not be written: /);
     expect({ ...r, problems: r.problems.slice(1) }).toEqual(plain);
   });
+
+  it('reads a cache larger than its read buffer, lines longer than it included', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 1; i <= 28; i++) {
+      const day = String(i).padStart(2, '0');
+      // Multi-byte text, so that pieces of the file end inside a character too.
+      const tags = Array.from({ length: 300 + i }, (_, k) => `日本語のタグ${k}`).join(', ');
+      files[`${P}/2026-02-${day}-p${i}.md`] = post(`title: P${i}\ntags: [${tags}]`);
+    }
+    const long = Array.from({ length: 8000 }, (_, k) => `tag-${k}`).join(', ');
+    files[`${P}/2026-03-01-long.md`] = post(`title: Long\ntags: [${long}]`);
+    const root = testdir(files);
+    const cacheFile = path.join(root, '.feedletter', 'cache', 'headers.jsonl');
+    const cold = await read(root, { cacheFile });
+    expect(statSync(cacheFile).size).toBeGreaterThan(200_000);
+    const warm = await read(root, { cacheFile });
+    expect(warm.stats.cacheHits).toBe(29);
+    expect(strip(warm)).toEqual(strip(cold));
+    expect(warm.headers[0]?.tags).toHaveLength(8000);
+  });
 });

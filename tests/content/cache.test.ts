@@ -204,4 +204,32 @@ describe('header cache', () => {
     expect(strip(warm)).toEqual(strip(cold));
     expect(warm.headers[0]?.tags).toHaveLength(8000);
   });
+
+  it('two posts with one permalink: the first by path keeps it, with or without the cache', async () => {
+    const root = testdir({
+      [`${P}/2026-01-01-a.md`]: post('title: A\npermalink: /same/'),
+      [`${P}/2026-01-02-b.md`]: post('title: "B\uFFFD"\npermalink: /same/'),
+      [`${P}/2026-01-03-c.md`]: post('title: C\npermalink: /same/\ndraft: true'),
+      [`${P}/2026-01-04-d.md`]: post('title: D\npermalink: /same/\ndate: 2027-01-01'),
+      [`${P}/2026-01-05-e.md`]: post('title: E'),
+      [`${P}/2026-01-06-f.md`]: post('title: F\npermalink: /other/'),
+      [`${P}/2026-01-07-g.md`]: post('title: G\npermalink: /other/'),
+    });
+    const cacheFile = path.join(root, '.feedletter', 'cache', 'headers.jsonl');
+    for (const r of [await read(root), await read(root, { cacheFile }), await read(root, { cacheFile })]) {
+      expect(r.headers.map((h) => h.title)).toEqual(['F', 'E', 'A']);
+      expect(r.stats).toMatchObject({ files: 7, published: 3, drafts: 1, future: 0, skipped: 3 });
+      expect(r.problems.map((p) => [p.file, p.field, p.severity])).toEqual([
+        [`${P}/2026-01-02-b.md`, 'title', 'warning'],
+        [`${P}/2026-01-02-b.md`, 'permalink', 'error'],
+        [`${P}/2026-01-04-d.md`, 'permalink', 'error'],
+        [`${P}/2026-01-07-g.md`, 'permalink', 'error'],
+      ]);
+      expect(r.problems[1]?.message).toBe(`has the same permalink as ${P}/2026-01-01-a.md (https://blog.example.com/same/); skipped`);
+      expect(r.problems[2]?.message).toMatch(new RegExp(`^has the same permalink as ${P}/2026-01-01-a\\.md `));
+      expect(r.problems[3]?.message).toMatch(new RegExp(`^has the same permalink as ${P}/2026-01-06-f\\.md `));
+    }
+    const warm = await read(root, { cacheFile });
+    expect(warm.stats.cacheHits).toBe(7);
+  });
 });

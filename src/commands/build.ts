@@ -1,11 +1,11 @@
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/schema.js';
-import { readPosts, renderPosts } from '../content/index.js';
+import { renderPosts, scanPosts } from '../content/index.js';
 import type { Problem } from '../errors.js';
-import { planFeeds, postsNeedingContent } from '../feeds/plan.js';
+import { FeedPlanner, postsNeedingContent } from '../feeds/plan.js';
 import { currentSets, fingerprintSet, loadManifest, saveManifest, setFiles, stampOf, writeFeeds, type BuildFeedsResult, type FeedManifest } from '../feeds/index.js';
 import type { Logger } from '../log.js';
-import type { Post } from '../post.js';
+import type { Post, PostHeader } from '../post.js';
 
 export interface BuildOptions {
   resolved: ResolvedConfig;
@@ -36,18 +36,22 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const { resolved, now } = options;
   const { config } = resolved;
   const started = performance.now();
-  const content = await readPosts({ config, contentDir: resolved.paths.content, now, cacheFile: headerCacheFile(resolved) });
-  const sets = planFeeds(config, content.headers);
+  // Headers stream through the planner, which keeps only the newest few of each set: memory does
+  // not grow with the number of posts.
+  const planner = new FeedPlanner(config);
+  const content = await scanPosts({ config, contentDir: resolved.paths.content, now, cacheFile: headerCacheFile(resolved) }, (header) => planner.add(header));
+  const sets = planner.sets();
   // Sets whose inputs and files are exactly as the last build left them need no work at all.
   const manifestFile = path.join(resolved.paths.state, 'cache', 'feeds.json');
   const manifest = await loadManifest(manifestFile);
   const fingerprints = new Map(sets.map((set) => [set.dir, fingerprintSet(config, set)]));
   const current = await currentSets({ config, outputDir: resolved.paths.output, sets, manifest, fingerprints });
   const needed = postsNeedingContent(sets.filter((set) => !current.has(set.dir)));
-  const rendered = await renderPosts(
-    content.headers.filter((header) => needed.has(header.id)),
-    { config, contentDir: resolved.paths.content },
-  );
+  const carried = new Map<string, PostHeader>();
+  for (const set of sets) for (const header of set.posts) if (needed.has(header.id)) carried.set(header.id, header);
+  // In the order readPosts gives (newest first, then by path), so problems come in the same order.
+  const toRender = [...carried.values()].sort((a, b) => b.date.getTime() - a.date.getTime() || (a.sourcePath < b.sourcePath ? -1 : a.sourcePath > b.sourcePath ? 1 : 0));
+  const rendered = await renderPosts(toRender, { config, contentDir: resolved.paths.content });
   const posts = new Map<string, Post>(rendered.posts.map((post) => [post.id, post]));
   // A post whose body failed to render is left out of the feeds, like a post whose header failed.
   const unrendered = new Set([...needed].filter((id) => !posts.has(id)));
@@ -78,7 +82,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const result: BuildResult = {
     problems,
     skipped: content.stats.skipped + unrendered.size,
-    published: content.headers.length - unrendered.size,
+    published: content.stats.published - unrendered.size,
     rendered: rendered.posts.length,
     feeds,
   };

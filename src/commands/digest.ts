@@ -1,11 +1,11 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/schema.js';
-import { readPosts, renderPosts } from '../content/index.js';
+import { renderPosts, scanPosts } from '../content/index.js';
 import { FeedletterError, type Problem } from '../errors.js';
 import { buildMessage, unsubscribeUrl } from '../digest/message.js';
 import { compileDigest, preparePersonaliser, type CompiledDigest } from '../digest/render.js';
-import { selectDigestPosts } from '../digest/select.js';
+import { digestWindowStart, selectDigestPosts } from '../digest/select.js';
 import { loadOrCreateSecret, signToken } from '../digest/token.js';
 import { createOutboxTransport } from '../delivery/outbox.js';
 import { deliverDigest, type DeliverReport } from '../delivery/send.js';
@@ -13,6 +13,7 @@ import { createSmtpTransport } from '../delivery/smtp.js';
 import type { OutgoingMessage, Transport } from '../delivery/transport.js';
 import { writeFileAtomic } from '../feeds/write.js';
 import type { Logger } from '../log.js';
+import type { PostHeader } from '../post.js';
 import { acquireLock } from '../store/lock.js';
 import { Store, type DigestRecord, type Subscriber } from '../store/index.js';
 import { headerCacheFile } from './build.js';
@@ -115,17 +116,22 @@ export async function digest(options: DigestOptions): Promise<DigestOutcome> {
     }
 
     // 2. What is new since the last digest.
-    const content = await readPosts({ config, contentDir: resolved.paths.content, now, cacheFile: stateChanging ? headerCacheFile(resolved) : undefined });
-    const selection = selectDigestPosts({
-      headers: content.headers,
+    const window = {
       watermark: store.getWatermark(),
-      // A preview (--dry-run, --to) with an explicit --since shows those posts even if a digest
-      // already carried them; anything that sends for real never repeats a post.
-      alreadySent: !stateChanging && options.since !== undefined ? new Set<string>() : store.sentPostIds(),
       now,
       firstRunLookbackMs: config.digest.firstRunLookback,
       ...(options.since ? { since: options.since } : {}),
+    };
+    // Only posts dated after the window start can be selected: keep those, not every header.
+    const start = digestWindowStart(window).getTime();
+    const candidates: PostHeader[] = [];
+    const content = await scanPosts({ config, contentDir: resolved.paths.content, now, cacheFile: stateChanging ? headerCacheFile(resolved) : undefined }, (header) => {
+      if (header.date.getTime() > start) candidates.push(header);
     });
+    // A preview (--dry-run, --to) with an explicit --since shows those posts even if a digest
+    // already carried them; anything that sends for real never repeats a post.
+    const alreadySent = !stateChanging && options.since !== undefined ? new Set<string>() : store.sentPostIds();
+    const selection = selectDigestPosts({ ...window, headers: candidates, alreadySent });
     const rendered = await renderPosts(selection.posts, { config, contentDir: resolved.paths.content });
     const problems = [...content.problems, ...rendered.problems];
     const posts = [...rendered.posts].sort((a, b) => b.date.getTime() - a.date.getTime());

@@ -6,7 +6,7 @@ import { glob } from 'tinyglobby';
 import type { Config } from '../config/schema.js';
 import type { Problem } from '../errors.js';
 import type { PostHeader } from '../post.js';
-import { CACHE_VERSION, loadCache, saveCache } from './cache.js';
+import { CACHE_VERSION, CacheReader, CacheWriter } from './cache.js';
 import type { Intern } from './header.js';
 import { readHeader, type FileEntry } from './read.js';
 import { detach } from './text.js';
@@ -29,12 +29,15 @@ export interface ReadOptions {
   cacheFile?: string;
 }
 
-export interface ContentResult {
-  /** Published posts only (no drafts, none in the future), newest first (date desc, then sourcePath asc), unique ids. */
-  headers: PostHeader[];
+export interface ScanResult {
   /** Every error (the post was skipped) and warning, in file order. */
   problems: Problem[];
   stats: { files: number; published: number; drafts: number; future: number; skipped: number; cacheHits: number };
+}
+
+export interface ContentResult extends ScanResult {
+  /** Published posts only (no drafts, none in the future), newest first (date desc, then sourcePath asc), unique ids. */
+  headers: PostHeader[];
 }
 
 /** Files read between two yields to the event loop. */
@@ -62,64 +65,89 @@ export async function listPostFiles(config: Config, contentDir: string): Promise
   return files.map((f) => f.split(path.sep).join('/')).sort();
 }
 
+/**
+ * Every published post's header (no drafts, none in the future, unique ids), newest first (date
+ * desc, then sourcePath asc). Holds every header at once: a caller that needs only some of them
+ * (the newest few, those of a window) uses `scanPosts` and keeps only those.
+ */
 export async function readPosts(options: ReadOptions): Promise<ContentResult> {
+  const headers: PostHeader[] = [];
+  const result = await scanPosts(options, (header) => void headers.push(header));
+  headers.sort((a, b) => b.date.getTime() - a.date.getTime() || (a.sourcePath < b.sourcePath ? -1 : a.sourcePath > b.sourcePath ? 1 : 0));
+  return { headers, ...result };
+}
+
+/**
+ * Reads every post's header and hands each published one (no drafts, none in the future, unique
+ * ids) to `visit`, in sourcePath order, without keeping any: memory stays that of the headers the
+ * caller keeps plus one id and path per post (for the duplicate-permalink check). Same problems
+ * and stats as `readPosts`.
+ */
+export async function scanPosts(options: ReadOptions, visit: (header: PostHeader) => void): Promise<ScanResult> {
   const { config, contentDir, now, cacheFile } = options;
-  const problems: Problem[] = [];
   const stats = { files: 0, published: 0, drafts: 0, future: 0, skipped: 0, cacheHits: 0 };
 
   try {
     if (!(await stat(contentDir)).isDirectory()) throw new Error('not a folder');
   } catch {
-    problems.push({ file: config.content.dir, field: 'content.dir', message: 'the content folder does not exist', hint: 'create it, or set content.dir in the config', severity: 'error' });
-    return { headers: [], problems, stats };
+    const problem: Problem = { file: config.content.dir, field: 'content.dir', message: 'the content folder does not exist', hint: 'create it, or set content.dir in the config', severity: 'error' };
+    return { problems: [problem], stats };
   }
 
   const intern = interner();
   const print = fingerprint(config);
-  const [files, cached] = await Promise.all([
-    listPostFiles(config, contentDir),
-    cacheFile === undefined || !config.content.cache ? Promise.resolve(new Map<string, FileEntry>()) : loadCache(cacheFile, print, intern),
-  ]);
+  const useCache = cacheFile !== undefined && config.content.cache;
+  const files = await listPostFiles(config, contentDir);
   stats.files = files.length;
 
-  let dirty = cached.size !== files.length;
+  // The cache is merge-joined with the sorted listing. While every file so far was the cache's
+  // next entry, unchanged, nothing is written; at the first difference a new cache is started
+  // with the unchanged lines copied over, and every entry from there on is added to it.
+  const reader = useCache ? CacheReader.open(cacheFile, print, intern) : undefined;
+  let writer: CacheWriter | undefined;
+  let cacheProblem: Problem | undefined;
+  let writing = useCache;
+  const cacheFailed = (error: unknown): void => {
+    writer?.abort();
+    writer = undefined;
+    writing = false;
+    cacheProblem = { file: cacheFile!, message: `the header cache could not be written: ${(error as Error).message}`, hint: 'check that the state folder is writable; posts were read without it', severity: 'warning' };
+  };
+  const startWriting = (): void => {
+    if (!writing || writer !== undefined) return;
+    try {
+      writer = CacheWriter.create(cacheFile!, print, reader === undefined ? undefined : { reader, entries: stats.cacheHits });
+    } catch (error) {
+      cacheFailed(error);
+    }
+  };
+
   const readOne = (sourcePath: string): FileEntry => {
     const absolute = path.join(contentDir, sourcePath);
-    const hit = cached.get(sourcePath);
-    if (hit !== undefined) {
-      const s = statSync(absolute, { throwIfNoEntry: false });
-      if (s !== undefined && s.size === hit.size && s.mtimeMs === hit.mtimeMs) {
-        stats.cacheHits++;
-        return hit;
+    if (reader !== undefined) {
+      const { entry: hit, skipped } = reader.find(sourcePath);
+      if (skipped) startWriting();
+      if (hit !== undefined) {
+        const s = statSync(absolute, { throwIfNoEntry: false });
+        if (s !== undefined && s.size === hit.size && s.mtimeMs === hit.mtimeMs) {
+          stats.cacheHits++;
+          return hit;
+        }
       }
     }
-    dirty = true;
+    startWriting();
     try {
       return readHeader(absolute, sourcePath, config, intern);
     } catch (error) {
       return { sourcePath, size: -1, mtimeMs: -1, header: undefined, draft: false, problems: [{ message: `could not be read: ${(error as Error).message}`, hint: "check the file's permissions; if it reads fine, this is a feedletter bug worth reporting", severity: 'error' }] };
     }
   };
-  // Synchronous reads (see readHeader) in batches, yielding between them so that a daemon's HTTP
-  // server and timers are never held up for long.
-  const entries: FileEntry[] = new Array<FileEntry>(files.length);
-  for (let i = 0; i < files.length; i++) {
-    entries[i] = readOne(files[i] as string);
-    if (i % BATCH === BATCH - 1) await setImmediate();
-  }
 
-  if (cacheFile !== undefined && config.content.cache && dirty) {
-    try {
-      await saveCache(cacheFile, print, entries.filter((e) => e.size >= 0));
-    } catch (error) {
-      problems.push({ file: cacheFile, message: `the header cache could not be written: ${(error as Error).message}`, hint: 'check that the state folder is writable; posts were read without it', severity: 'warning' });
-    }
-  }
-
-  // Entries are in sourcePath order: the first of two posts with one permalink keeps it.
+  // Files are in sourcePath order: the first of two posts with one permalink keeps it. Only ids
+  // and paths are remembered, never headers.
   const owners = new Map<string, string>();
-  const headers: PostHeader[] = [];
-  for (const entry of entries) {
+  const problems: Problem[] = [];
+  const take = (entry: FileEntry): void => {
     if (entry.problems.length > 0) {
       const file = problemFile(config, contentDir, entry.sourcePath);
       for (const p of entry.problems) problems.push({ file, ...p });
@@ -127,11 +155,11 @@ export async function readPosts(options: ReadOptions): Promise<ContentResult> {
     const header = entry.header;
     if (header === undefined) {
       stats.skipped++;
-      continue;
+      return;
     }
     if (entry.draft) {
       stats.drafts++;
-      continue;
+      return;
     }
     const owner = owners.get(header.id);
     if (owner !== undefined) {
@@ -143,16 +171,48 @@ export async function readPosts(options: ReadOptions): Promise<ContentResult> {
         severity: 'error',
       });
       stats.skipped++;
-      continue;
+      return;
     }
     owners.set(header.id, entry.sourcePath);
     if (header.date.getTime() > now.getTime()) {
       stats.future++;
-      continue;
+      return;
     }
     stats.published++;
-    headers.push(header);
+    visit(header);
+  };
+
+  try {
+    // Synchronous reads (see readHeader) in batches, yielding between them so that a daemon's HTTP
+    // server and timers are never held up for long.
+    for (let i = 0; i < files.length; i++) {
+      const entry = readOne(files[i] as string);
+      if (writer !== undefined && entry.size >= 0) {
+        try {
+          writer.add(entry);
+        } catch (error) {
+          cacheFailed(error);
+        }
+      }
+      take(entry);
+      if (i % BATCH === BATCH - 1) await setImmediate();
+    }
+    // Entries left over (files deleted since) or a damaged end: the cache must be rewritten.
+    if (reader !== undefined && !reader.complete) startWriting();
+    if (writer !== undefined) {
+      try {
+        writer.commit();
+      } catch (error) {
+        cacheFailed(error);
+      }
+      writer = undefined;
+    }
+  } finally {
+    writer?.abort();
+    reader?.close();
   }
-  headers.sort((a, b) => b.date.getTime() - a.date.getTime() || (a.sourcePath < b.sourcePath ? -1 : a.sourcePath > b.sourcePath ? 1 : 0));
-  return { headers, problems, stats };
+
+  // A failed cache write is reported first, as when the cache was written before the posts
+  // were sorted out.
+  return { problems: cacheProblem === undefined ? problems : [cacheProblem, ...problems], stats };
 }

@@ -42,7 +42,7 @@ export interface SelectInput {
  */
 export function selectDigestPosts(input: SelectInput): Selection {
   const { now } = input;
-  const windowStart = input.since ?? lookbackStart(input.watermark ?? now, input.firstRunLookbackMs);
+  const windowStart = digestWindowStart(input);
   const start = windowStart.getTime();
   const end = now.getTime();
   const posts = input.headers
@@ -52,6 +52,14 @@ export function selectDigestPosts(input: SelectInput): Selection {
     })
     .sort((a, b) => b.date.getTime() - a.date.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { posts, windowStart, windowEnd: now };
+}
+
+/**
+ * The exclusive start of the next digest's window (see `selectDigestPosts`): posts dated at or
+ * before it are never selected, so a caller reading posts needs to keep only those after it.
+ */
+export function digestWindowStart(input: Pick<SelectInput, 'watermark' | 'now' | 'firstRunLookbackMs' | 'since'>): Date {
+  return input.since ?? lookbackStart(input.watermark ?? input.now, input.firstRunLookbackMs);
 }
 
 function lookbackStart(from: Date, lookbackMs: number): Date {

@@ -13,7 +13,7 @@ import { writeFileAtomic } from './write.js';
 export { renderAtom } from './atom.js';
 export type { FeedDocument, FeedItem } from './document.js';
 export { renderJsonFeed } from './json.js';
-export { planFeeds, postsNeedingContent, termSlug, type FeedSet } from './plan.js';
+export { FeedPlanner, planFeeds, postsNeedingContent, termSlug, type FeedSet } from './plan.js';
 export { renderRss } from './rss.js';
 export { writeFileAtomic } from './write.js';
 export { currentSets, emptyManifest, fingerprintSet, loadManifest, saveManifest, setFiles, stampOf, type FeedManifest } from './manifest.js';

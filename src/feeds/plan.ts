@@ -43,47 +43,102 @@ const isValidDate = (d: Date): boolean => Number.isFinite(d.getTime());
  * only the newer is kept, so no feed carries one id twice.
  */
 export function planFeeds(config: Config, headers: readonly PostHeader[]): FeedSet[] {
-  const { limit } = config.feeds;
+  // The planner needs unique ids (the content stage guarantees them); here the newer of two
+  // headers with one id wins, the first given on equal dates, as the stable sort always did.
   const seen = new Set<string>();
-  const sorted: PostHeader[] = [];
+  const planner = new FeedPlanner(config);
   for (const header of [...headers].filter((h) => isValidDate(h.date)).sort(newestFirst)) {
     if (seen.has(header.id)) continue;
     seen.add(header.id);
-    sorted.push(header);
+    planner.add(header);
+  }
+  return planner.sets();
+}
+
+/** Keeps the `limit` first headers by `newestFirst`, in that order. */
+class Newest {
+  readonly posts: PostHeader[] = [];
+  constructor(private readonly limit: number) {}
+
+  add(header: PostHeader): void {
+    const { posts, limit } = this;
+    const last = posts[posts.length - 1];
+    // Posts usually come oldest first (files named by date): the common case is a new front.
+    if (posts.length === limit && (last === undefined || newestFirst(header, last) >= 0)) return;
+    let lo = 0;
+    let hi = posts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (newestFirst(posts[mid] as PostHeader, header) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    posts.splice(lo, 0, header);
+    if (posts.length > limit) posts.pop();
+  }
+}
+
+/**
+ * `planFeeds` fed one header at a time, in any order, holding only the newest `feeds.limit` posts
+ * of each set (and the set's term): a build of 100,000 posts keeps a few thousand headers, not
+ * all of them. Ids must be unique (the content stage skips a second post with one permalink);
+ * posts with an invalid date are left out. `sets()` equals `planFeeds` of the same headers.
+ */
+export class FeedPlanner {
+  private readonly config: Config;
+  private readonly site: Newest;
+  private readonly groups: Record<'category' | 'tag', Map<string, Newest>> = { category: new Map(), tag: new Map() };
+
+  constructor(config: Config) {
+    this.config = config;
+    this.site = new Newest(config.feeds.limit);
   }
 
-  const sets: FeedSet[] = [{ kind: 'site', term: undefined, dir: '', title: config.site.title, content: config.feeds.content, posts: sorted.slice(0, limit) }];
-  const kinds: Array<{ kind: 'category' | 'tag'; folder: string; enabled: boolean; terms: (h: PostHeader) => string[] }> = [
-    { kind: 'category', folder: 'categories', enabled: config.feeds.categories, terms: (h) => h.categories },
-    { kind: 'tag', folder: 'tags', enabled: config.feeds.tags, terms: (h) => h.tags },
-  ];
-  for (const { kind, folder, enabled, terms } of kinds) {
-    if (!enabled) continue;
-    // `sorted` is newest first, so each group fills in order and stops growing at the limit.
-    const groups = new Map<string, PostHeader[]>();
-    for (const header of sorted) {
-      for (const key of new Set(terms(header).map(termKey))) {
-        if (key.trim() === '') continue;
-        let group = groups.get(key);
-        if (group === undefined) groups.set(key, (group = []));
-        if (group.length < limit) group.push(header);
-      }
-    }
-    const terms_ = [...groups.keys()].sort();
-    const slugs = assignSlugs(terms_);
-    const label = termLabel(kind, config.site.language);
-    for (const term of terms_) {
-      sets.push({
-        kind,
-        term,
-        dir: `${folder}/${slugs.get(term) ?? termSlug(term)}`,
-        title: `${config.site.title} — ${label}: ${term}`,
-        content: config.feeds.taxonomyContent,
-        posts: groups.get(term) ?? [],
-      });
+  add(header: PostHeader): void {
+    if (!isValidDate(header.date)) return;
+    const { feeds } = this.config;
+    this.site.add(header);
+    if (feeds.categories) this.addTerms('category', header.categories, header);
+    if (feeds.tags) this.addTerms('tag', header.tags, header);
+  }
+
+  private addTerms(kind: 'category' | 'tag', terms: readonly string[], header: PostHeader): void {
+    const groups = this.groups[kind];
+    const keys = terms.length === 1 ? [termKey(terms[0] as string)] : new Set(terms.map(termKey));
+    for (const key of keys) {
+      if (key.trim() === '') continue;
+      let group = groups.get(key);
+      if (group === undefined) groups.set(key, (group = new Newest(this.config.feeds.limit)));
+      group.add(header);
     }
   }
-  return sets;
+
+  /** The site set first, then the categories and the tags, each sorted by term. */
+  sets(): FeedSet[] {
+    const { config } = this;
+    const sets: FeedSet[] = [{ kind: 'site', term: undefined, dir: '', title: config.site.title, content: config.feeds.content, posts: [...this.site.posts] }];
+    const kinds: Array<{ kind: 'category' | 'tag'; folder: string; enabled: boolean }> = [
+      { kind: 'category', folder: 'categories', enabled: config.feeds.categories },
+      { kind: 'tag', folder: 'tags', enabled: config.feeds.tags },
+    ];
+    for (const { kind, folder, enabled } of kinds) {
+      if (!enabled) continue;
+      const groups = this.groups[kind];
+      const terms = [...groups.keys()].sort();
+      const slugs = assignSlugs(terms);
+      const label = termLabel(kind, config.site.language);
+      for (const term of terms) {
+        sets.push({
+          kind,
+          term,
+          dir: `${folder}/${slugs.get(term) ?? termSlug(term)}`,
+          title: `${config.site.title} — ${label}: ${term}`,
+          content: config.feeds.taxonomyContent,
+          posts: [...(groups.get(term)?.posts ?? [])],
+        });
+      }
+    }
+    return sets;
+  }
 }
 
 /**

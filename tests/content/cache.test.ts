@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CACHE_VERSION } from '../../src/content/cache.js';
 import { testdir } from '../helpers/tmp.js';
 import { makeConfig, post, read } from './helpers.js';
 
@@ -77,8 +78,21 @@ describe('header cache', () => {
     const { root, cacheFile } = setup();
     const cold = await read(root, { cacheFile });
     const good = readFileSync(cacheFile, 'utf8');
-    for (const broken of ['not json at all\n', good.slice(0, good.length - 10), good.replace('"v":1', '"v":999'), good.replace(/"t":"A"/, '"t":5'), '']) {
-      writeFileSync(cacheFile, broken);
+    const lines = good.split('\n');
+    const broken = [
+      'not json at all\n',
+      good.slice(0, good.length - 10),
+      // Cut at a line end: only the trailer is missing.
+      `${lines.slice(0, -2).join('\n')}\n`,
+      good.replace(`"v":${CACHE_VERSION}`, '"v":999'),
+      good.replace(/"t":"A"/, '"t":5'),
+      // Version 1 had no trailer.
+      `${lines.slice(0, -2).join('\n').replace(`"v":${CACHE_VERSION}`, '"v":1')}\n`,
+      '',
+    ];
+    expect(broken.filter((b) => b === good)).toEqual([]);
+    for (const broken_ of broken) {
+      writeFileSync(cacheFile, broken_);
       const r = await read(root, { cacheFile });
       expect(r.stats.cacheHits).toBe(0);
       expect(strip(r)).toEqual(strip(cold));
@@ -105,5 +119,117 @@ describe('header cache', () => {
     const config = makeConfig({ content: { cache: false } });
     await read(root, { cacheFile, config });
     expect(existsSync(cacheFile)).toBe(false);
+  });
+
+  it('uses the valid entries before a damaged line, reads the rest, and rewrites the cache whole', async () => {
+    const { root, cacheFile } = setup();
+    const cold = await read(root, { cacheFile });
+    const good = readFileSync(cacheFile, 'utf8');
+    // The third entry (2026-01-03-bad.md) no longer parses; the lines count stays right.
+    const lines = good.split('\n');
+    lines[3] = '{"p":';
+    writeFileSync(cacheFile, lines.join('\n'));
+    const r = await read(root, { cacheFile });
+    expect(r.stats.cacheHits).toBe(2);
+    expect(strip(r)).toEqual(strip(cold));
+    expect(readFileSync(cacheFile, 'utf8')).toBe(good);
+  });
+
+  it('writes entries in path order behind a header, and a trailer counting them', async () => {
+    const { root, cacheFile } = setup();
+    await read(root, { cacheFile });
+    const lines = readFileSync(cacheFile, 'utf8').split('\n');
+    expect(lines.pop()).toBe('');
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({ format: 'feedletter-content-cache', v: CACHE_VERSION });
+    expect(JSON.parse(lines[lines.length - 1] ?? '')).toEqual({ end: 4 });
+    const paths = lines.slice(1, -1).map((l) => (JSON.parse(l) as { p: string }).p);
+    expect(paths).toEqual(['_posts/2026-01-01-a.md', '_posts/2026-01-02-b.md', '_posts/2026-01-03-bad.md', '_posts/2026-01-04-draft.md']);
+  });
+
+  it('after a change, keeps the unchanged entries and equals a cache built from scratch', async () => {
+    const { root, cacheFile } = setup();
+    await read(root, { cacheFile });
+    const a = path.join(root, P, '2026-01-01-a.md');
+    const c = path.join(root, P, '2026-01-03-bad.md');
+    const d = path.join(root, P, '2026-01-04-draft.md');
+    const changes: Array<() => void> = [
+      // Changed in the middle (size), a file added at the end, the first file and the last deleted.
+      () => writeFileSync(c, post('title: Fixed\ndate: 2026-01-03')),
+      () => writeFileSync(path.join(root, P, '2026-01-09-new.md'), post('title: New')),
+      () => rmSync(a),
+      () => rmSync(d),
+      () => writeFileSync(path.join(root, P, '2026-01-00-first.md'), post('title: First\ndate: 2026-01-01')),
+    ];
+    for (const change of changes) {
+      change();
+      const warm = await read(root, { cacheFile });
+      const incremental = readFileSync(cacheFile, 'utf8');
+      rmSync(cacheFile);
+      const cold = await read(root, { cacheFile });
+      expect(strip(warm)).toEqual(strip(cold));
+      expect(incremental).toBe(readFileSync(cacheFile, 'utf8'));
+      const again = await read(root, { cacheFile });
+      expect(again.stats.cacheHits).toBe(again.stats.files);
+    }
+  });
+
+  it('reports a cache that cannot be written as a warning, first, and still reads every post', async () => {
+    const { root } = setup();
+    // The cache's folder is a file: the cache cannot be created there.
+    writeFileSync(path.join(root, 'blocker'), '');
+    const cacheFile = path.join(root, 'blocker', 'headers.jsonl');
+    const plain = await read(root);
+    const r = await read(root, { cacheFile });
+    expect(r.problems[0]).toMatchObject({ file: cacheFile, severity: 'warning' });
+    expect(r.problems[0]?.message).toMatch(/^the header cache could not be written: /);
+    expect({ ...r, problems: r.problems.slice(1) }).toEqual(plain);
+  });
+
+  it('reads a cache larger than its read buffer, lines longer than it included', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 1; i <= 28; i++) {
+      const day = String(i).padStart(2, '0');
+      // Multi-byte text, so that pieces of the file end inside a character too.
+      const tags = Array.from({ length: 300 + i }, (_, k) => `日本語のタグ${k}`).join(', ');
+      files[`${P}/2026-02-${day}-p${i}.md`] = post(`title: P${i}\ntags: [${tags}]`);
+    }
+    const long = Array.from({ length: 8000 }, (_, k) => `tag-${k}`).join(', ');
+    files[`${P}/2026-03-01-long.md`] = post(`title: Long\ntags: [${long}]`);
+    const root = testdir(files);
+    const cacheFile = path.join(root, '.feedletter', 'cache', 'headers.jsonl');
+    const cold = await read(root, { cacheFile });
+    expect(statSync(cacheFile).size).toBeGreaterThan(200_000);
+    const warm = await read(root, { cacheFile });
+    expect(warm.stats.cacheHits).toBe(29);
+    expect(strip(warm)).toEqual(strip(cold));
+    expect(warm.headers[0]?.tags).toHaveLength(8000);
+  });
+
+  it('two posts with one permalink: the first by path keeps it, with or without the cache', async () => {
+    const root = testdir({
+      [`${P}/2026-01-01-a.md`]: post('title: A\npermalink: /same/'),
+      [`${P}/2026-01-02-b.md`]: post('title: "B\uFFFD"\npermalink: /same/'),
+      [`${P}/2026-01-03-c.md`]: post('title: C\npermalink: /same/\ndraft: true'),
+      [`${P}/2026-01-04-d.md`]: post('title: D\npermalink: /same/\ndate: 2027-01-01'),
+      [`${P}/2026-01-05-e.md`]: post('title: E'),
+      [`${P}/2026-01-06-f.md`]: post('title: F\npermalink: /other/'),
+      [`${P}/2026-01-07-g.md`]: post('title: G\npermalink: /other/'),
+    });
+    const cacheFile = path.join(root, '.feedletter', 'cache', 'headers.jsonl');
+    for (const r of [await read(root), await read(root, { cacheFile }), await read(root, { cacheFile })]) {
+      expect(r.headers.map((h) => h.title)).toEqual(['F', 'E', 'A']);
+      expect(r.stats).toMatchObject({ files: 7, published: 3, drafts: 1, future: 0, skipped: 3 });
+      expect(r.problems.map((p) => [p.file, p.field, p.severity])).toEqual([
+        [`${P}/2026-01-02-b.md`, 'title', 'warning'],
+        [`${P}/2026-01-02-b.md`, 'permalink', 'error'],
+        [`${P}/2026-01-04-d.md`, 'permalink', 'error'],
+        [`${P}/2026-01-07-g.md`, 'permalink', 'error'],
+      ]);
+      expect(r.problems[1]?.message).toBe(`has the same permalink as ${P}/2026-01-01-a.md (https://blog.example.com/same/); skipped`);
+      expect(r.problems[2]?.message).toMatch(new RegExp(`^has the same permalink as ${P}/2026-01-01-a\\.md `));
+      expect(r.problems[3]?.message).toMatch(new RegExp(`^has the same permalink as ${P}/2026-01-06-f\\.md `));
+    }
+    const warm = await read(root, { cacheFile });
+    expect(warm.stats.cacheHits).toBe(7);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { selectDigestPosts } from '../../src/digest/select.js';
+import { digestWindowStart, selectDigestPosts } from '../../src/digest/select.js';
 import { makeHeader } from './factory.js';
 
 const DAY = 86_400_000;
@@ -84,5 +84,22 @@ describe('selectDigestPosts', () => {
     const input = { watermark: undefined, alreadySent: new Set<string>(), now, firstRunLookbackMs: 7 * DAY };
     expect(ids(selectDigestPosts({ ...input, headers: [b, a] }).posts)).toEqual(['a', 'b']);
     expect(ids(selectDigestPosts({ ...input, headers: [a, b] }).posts)).toEqual(['a', 'b']);
+  });
+
+  it('selects the same from only the posts dated after digestWindowStart (what the digest command keeps)', () => {
+    const headers = [-1, 0, 1, 2, 3, 6, 7, 8, 30].map((n) => makeHeader({ slug: `d${n}`, date: daysAgo(n) }));
+    const cases = [
+      { watermark: undefined, firstRunLookbackMs: 7 * DAY },
+      { watermark: daysAgo(2), firstRunLookbackMs: 5 * DAY },
+      { watermark: daysAgo(2), firstRunLookbackMs: Number.POSITIVE_INFINITY },
+      { watermark: undefined, firstRunLookbackMs: 7 * DAY, since: daysAgo(3) },
+    ];
+    for (const input of cases) {
+      const start = digestWindowStart({ ...input, now }).getTime();
+      const full = selectDigestPosts({ ...input, headers, alreadySent: new Set(['https://blog.example.com/d1']), now });
+      const kept = selectDigestPosts({ ...input, headers: headers.filter((h) => h.date.getTime() > start), alreadySent: new Set(['https://blog.example.com/d1']), now });
+      expect(kept).toEqual(full);
+      expect(full.windowStart.getTime()).toBe(start);
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/v4';
 
 /**
  * The whole configuration of feedletter. The schema is the type (`Config = z.infer<...>`), the

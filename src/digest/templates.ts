@@ -14,11 +14,22 @@ import { FeedletterError } from '../errors.js';
 export const TEMPLATE_FILES = { html: 'digest.mjml', text: 'digest.txt', subject: 'subject.liquid' } as const;
 export type TemplateName = keyof typeof TEMPLATE_FILES;
 
-/** `email-templates/` of the feedletter package: `../../` from both `src/digest/` and `dist/digest/`. */
 /** Pseudo file name of the subject template given in the config (`digest.subject`). */
 const SUBJECT_FROM_CONFIG = '(config) digest.subject';
 
-export const BUILTIN_TEMPLATES_DIR = fileURLToPath(new URL('../../email-templates/', import.meta.url));
+/**
+ * `email-templates/` of the feedletter package: the nearest one above this module, which is
+ * `src/digest/` in development and a bundle chunk somewhere under `dist/` when built.
+ */
+export const BUILTIN_TEMPLATES_DIR = findBuiltinTemplates(fileURLToPath(new URL('.', import.meta.url)));
+
+function findBuiltinTemplates(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'email-templates');
+    if (existsSync(path.join(candidate, TEMPLATE_FILES.html))) return candidate + path.sep;
+    if (path.dirname(dir) === dir) return path.join(from, '..', '..', 'email-templates') + path.sep;
+  }
+}
 
 export interface LoadedTemplate {
   /** Absolute path of the file read (or a pseudo path for the subject from the config). */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -11,30 +11,56 @@ import path from 'node:path';
  * No fsync: an interrupted build leaves the old or the new file, and the next build rewrites it.
  */
 export async function writeFileAtomic(file: string, content: string): Promise<'written' | 'unchanged'> {
+  return writeFileAtomicSync(file, content);
+}
+
+/**
+ * `writeFileAtomic` in system calls of its own, without libuv's thread pool: for the few hundred
+ * small files of a build that is several times cheaper (the caller yields between files).
+ * `madeDirs` remembers the folders already created during one build, so each is made once.
+ */
+export function writeFileAtomicSync(file: string, content: string, madeDirs?: Set<string>): 'written' | 'unchanged' {
   const bytes = Buffer.from(content, 'utf8');
-  if (await holds(file, bytes)) return 'unchanged';
+  if (holds(file, bytes)) return 'unchanged';
 
   const dir = path.dirname(file);
-  await mkdir(dir, { recursive: true });
+  if (madeDirs === undefined || !madeDirs.has(dir)) {
+    mkdirSync(dir, { recursive: true });
+    madeDirs?.add(dir);
+  }
   // Dot-prefixed so web servers that hide dotfiles never serve it; random so two builds never share one.
   const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    await writeFile(temp, bytes, { flag: 'wx' });
-    await rename(temp, file);
+    const fd = openSync(temp, 'wx');
+    try {
+      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
   } catch (error) {
-    await rm(temp, { force: true });
+    rmSync(temp, { force: true });
     throw error;
   }
   return 'written';
 }
 
-async function holds(file: string, bytes: Buffer): Promise<boolean> {
+function holds(file: string, bytes: Buffer): boolean {
+  const info = statSync(file, { throwIfNoEntry: false });
+  if (info === undefined || !info.isFile() || info.size !== bytes.length) return false;
+  const fd = openSync(file, 'r');
   try {
-    const info = await stat(file);
-    if (!info.isFile() || info.size !== bytes.length) return false;
-    return (await readFile(file)).equals(bytes);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
+    // The size could change between stat and read: compare what the open file holds now.
+    if (fstatSync(fd).size !== bytes.length) return false;
+    const existing = Buffer.allocUnsafe(bytes.length);
+    let filled = 0;
+    while (filled < existing.length) {
+      const n = readSync(fd, existing, filled, existing.length - filled, filled);
+      if (n === 0) return false;
+      filled += n;
+    }
+    return existing.equals(bytes);
+  } finally {
+    closeSync(fd);
   }
 }

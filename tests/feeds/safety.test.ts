@@ -168,6 +168,16 @@ describe('text helpers', () => {
     expect(stripInvalidXmlChars('\u007F\u0085\u00A0日本')).toBe('\u007F\u0085\u00A0日本');
   });
 
+  test('stripInvalidXmlChars with its quick pre-check agrees with the full rule for every UTF-16 code unit', () => {
+    const full = (s: string): string => s.replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '');
+    const differ: number[] = [];
+    for (let unit = 0; unit <= 0xffff; unit++) {
+      const c = String.fromCharCode(unit);
+      for (const s of [`a${c}b`, `${c}\uDC00`, `\uD83D${c}`]) if (stripInvalidXmlChars(s) !== full(s)) differ.push(unit);
+    }
+    expect(differ).toEqual([]);
+  });
+
   test('forFeedCdata leaves the first ]]> for xml-js and splits the rest', () => {
     expect(forFeedCdata('no marker')).toBe('no marker');
     expect(forFeedCdata('a]]>b')).toBe('a]]>b');

@@ -1,14 +1,15 @@
 import { statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { setImmediate } from 'node:timers/promises';
 import { glob } from 'tinyglobby';
 import type { Config } from '../config/schema.js';
 import type { Problem } from '../errors.js';
 import type { PostHeader } from '../post.js';
 import { CACHE_VERSION, CacheReader, CacheWriter } from './cache.js';
+import { readFileEntry } from './entry.js';
 import type { Intern } from './header.js';
-import { readHeader, type FileEntry } from './read.js';
+import { headerWorkers, readEntriesInOrder } from './parallel.js';
+import type { FileEntry } from './read.js';
 import { detach } from './text.js';
 import { problemFile } from './util.js';
 
@@ -27,6 +28,8 @@ export interface ReadOptions {
   now: Date;
   /** Absolute path of the header cache in the state folder; undefined = no cache. */
   cacheFile?: string;
+  /** Worker threads reading headers when there is no cache; default: by file count and cores (see parallel.ts). */
+  workers?: number;
 }
 
 export interface ScanResult {
@@ -39,9 +42,6 @@ export interface ContentResult extends ScanResult {
   /** Published posts only (no drafts, none in the future), newest first (date desc, then sourcePath asc), unique ids. */
   headers: PostHeader[];
 }
-
-/** Files read between two yields to the event loop. */
-const BATCH = 64;
 
 /** Everything in the config a cached header depends on: change any of it and the cache is rebuilt. */
 function fingerprint(config: Config): string {
@@ -136,11 +136,7 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
       }
     }
     startWriting();
-    try {
-      return readHeader(absolute, sourcePath, config, intern);
-    } catch (error) {
-      return { sourcePath, size: -1, mtimeMs: -1, header: undefined, draft: false, problems: [{ message: `could not be read: ${(error as Error).message}`, hint: "check the file's permissions; if it reads fine, this is a feedletter bug worth reporting", severity: 'error' }] };
-    }
+    return readFileEntry(contentDir, sourcePath, config, intern);
   };
 
   // Files are in sourcePath order: the first of two posts with one permalink keeps it. Only ids
@@ -183,10 +179,9 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
   };
 
   try {
-    // Synchronous reads (see readHeader) in batches, yielding between them so that a daemon's HTTP
-    // server and timers are never held up for long.
-    for (let i = 0; i < files.length; i++) {
-      const entry = readOne(files[i] as string);
+    // Synchronous reads (see readHeader) in chunks, yielding between them so that a daemon's HTTP
+    // server and timers are never held up for long. Without a cache, worker threads read too.
+    const emit = (entry: FileEntry): void => {
       if (writer !== undefined && entry.size >= 0) {
         try {
           writer.add(entry);
@@ -195,8 +190,11 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
         }
       }
       take(entry);
-      if (i % BATCH === BATCH - 1) await setImmediate();
-    }
+    };
+    const workers = reader === undefined ? (options.workers ?? headerWorkers(files.length)) : 0;
+    // Entries read by workers never pass through readOne: a cache written from scratch starts here.
+    if (reader === undefined && files.length > 0) startWriting();
+    await readEntriesInOrder(files, readOne, emit, { config, contentDir, workers, intern });
     // Entries left over (files deleted since) or a damaged end: the cache must be rewritten.
     if (reader !== undefined && !reader.complete) startWriting();
     if (writer !== undefined) {

@@ -1,8 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { simpleParser } from 'mailparser';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli.js';
+import { PARALLEL_MIN_FILES } from '../../src/content/parallel.js';
+import { makeConfig } from '../content/helpers.js';
 import { testdir } from '../helpers/tmp.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -49,5 +53,48 @@ describe('the built CLI (dist/)', () => {
     const bad = run(dir, 'build');
     expect(bad.status).toBe(78);
     expect(bad.stderr).toMatch(/titel/);
+  });
+
+  it('ships a header worker that answers with entries', async () => {
+    const dir = testdir({ '2026-01-11-a.md': '---\ntitle: "**太字**"\ntags: [AI]\n---\n本文\n' });
+    const worker = new Worker(path.join(ROOT, 'dist/workers/headers.js'), { workerData: { config: makeConfig(), contentDir: dir } });
+    try {
+      const replies: unknown[] = [];
+      await new Promise<void>((resolve, reject) => {
+        worker.on('error', reject);
+        worker.on('message', (reply: { ready?: true }) => {
+          replies.push(reply);
+          if (reply.ready) worker.postMessage({ chunk: 7, files: ['2026-01-11-a.md'] });
+          else resolve();
+        });
+      });
+      expect(replies[1]).toMatchObject({ chunk: 7, entries: [{ sourcePath: '2026-01-11-a.md', header: { title: '太字', tags: ['AI'] }, problems: [] }] });
+    } finally {
+      await worker.terminate();
+    }
+  });
+
+  it('builds a blog large enough for header workers exactly as the serial sources do', async () => {
+    const posts: Record<string, string> = { 'config/feedletter.yaml': 'site:\n  title: Big\n  url: https://big.example/\n  timezone: Asia/Tokyo\n  language: ja\n' };
+    for (let i = 0; i < PARALLEL_MIN_FILES + 100; i++) {
+      const day = String((i % 28) + 1).padStart(2, '0');
+      posts[`content/_posts/2024-${String((i % 12) + 1).padStart(2, '0')}-${day}-p${i}.md`] = `---\ntitle: "**記事 ${i}**"\ntags: [t${i % 9}, 共通]\n---\n本文 ${i}\n`;
+    }
+    const bundled = testdir(posts);
+    const sources = testdir(posts);
+    const result = run(bundled, 'build');
+    expect(result.status, result.stderr).toBe(0);
+    // The same blog built in this process from the TypeScript sources.
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      expect(await main(['build'], { cwd: sources, env: {} })).toBe(0);
+    } finally {
+      write.mockRestore();
+    }
+    const files = (root: string): string[] => readdirSync(path.join(root, 'public'), { recursive: true, encoding: 'utf8' }).sort();
+    expect(files(bundled)).toEqual(files(sources));
+    for (const file of files(sources).filter((f) => f.endsWith('.xml') || f.endsWith('.json'))) {
+      expect(readFileSync(path.join(bundled, 'public', file), 'utf8'), file).toBe(readFileSync(path.join(sources, 'public', file), 'utf8'));
+    }
   });
 });

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readPosts } from '../../src/content/index.js';
+import { readFileEntry } from '../../src/content/entry.js';
+import { readEntriesInOrder } from '../../src/content/parallel.js';
+import type { FileEntry } from '../../src/content/read.js';
+import { testdir } from '../helpers/tmp.js';
+import { makeConfig, NOW, post } from './helpers.js';
+
+const P = 'content/_posts';
+
+/** 300 posts (five chunks of 64 and a bit) with every kind of problem along the way. */
+function blog(): string {
+  const files: Record<string, string | Buffer> = {};
+  for (let i = 0; i < 300; i++) {
+    const day = String((i % 28) + 1).padStart(2, '0');
+    const month = String((i % 12) + 1).padStart(2, '0');
+    const name = `${P}/2025-${month}-${day}-post-${String(i).padStart(3, '0')}.md`;
+    const tags = `tags: [共通, "tag ${i % 7}", C++]`;
+    if (i % 50 === 7) files[name] = post(`title: Bad ${i}\ndate: 2025-02-30`);
+    else if (i % 50 === 13) files[name] = Buffer.from([0x2d, 0x2d, 0x2d, 0x0a, 0x74, 0x69, 0x74, 0x6c, 0x65, 0x3a, 0x20, 0xff, 0x0a, 0x2d, 0x2d, 0x2d, 0x0a]);
+    else if (i % 50 === 21) files[name] = post(`title: Draft ${i}\ndraft: true\n${tags}`);
+    else if (i % 50 === 29) files[name] = post(`title: Future ${i}\ndate: 2027-01-01`);
+    else if (i % 50 === 33) files[name] = post(`title: "**Cut ${i}\uFFFD**"\n${tags}\nslug: same-slug\npermalink: /same/`);
+    else if (i % 50 === 34) files[name] = post(`title: Clash ${i}\npermalink: /same/`);
+    else files[name] = post(`title: "**投稿 ${i}**"\n${tags}\nauthor: [著者 ${i % 3}]`, `Body of ${i}.\n\n---END---\nrepeat`);
+  }
+  return testdir(files);
+}
+
+async function scan(root: string, workers: number, cacheFile: string) {
+  return readPosts({ config: makeConfig(), contentDir: path.join(root, 'content'), now: NOW, cacheFile, workers });
+}
+
+describe('reading headers in worker threads', () => {
+  it('gives exactly what a serial read gives: headers, problems in file order, stats and the cache file', async () => {
+    const root = blog();
+    const serialCache = path.join(root, 'serial', 'headers.jsonl');
+    const parallelCache = path.join(root, 'parallel', 'headers.jsonl');
+    const serial = await scan(root, 0, serialCache);
+    const parallel = await scan(root, 2, parallelCache);
+    expect(serial.stats).toMatchObject({ files: 300, skipped: 23, drafts: 6, future: 6 });
+    expect(serial.problems.length).toBeGreaterThan(20);
+    expect(parallel).toEqual(serial);
+    expect(readFileSync(parallelCache)).toEqual(readFileSync(serialCache));
+    // Strings shared by many headers are shared on the main thread too, not one copy per post.
+    const tagged = parallel.headers.filter((h) => h.tags.includes('共通'));
+    expect(tagged.length).toBeGreaterThan(200);
+  });
+
+  const files = Array.from({ length: 200 }, (_, i) => `2025-01-01-p${String(i).padStart(3, '0')}.md`);
+  const config = makeConfig();
+
+  /** Emitted order, and the order the main thread read files in. Local reads are slowed down (2 ms) so the worker is surely up and given work while the main thread reads its first chunk. */
+  async function orderWith(script: { filename: string; eval: boolean }): Promise<{ order: string[]; readHere: string[] }> {
+    const root = testdir(Object.fromEntries(files.map((f) => [f, post(`title: ${f}`)])));
+    const readHere: string[] = [];
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const readLocal = (sourcePath: string): FileEntry => {
+      readHere.push(sourcePath);
+      Atomics.wait(pause, 0, 0, 2);
+      return readFileEntry(root, sourcePath, config);
+    };
+    const order: string[] = [];
+    await readEntriesInOrder(files, readLocal, (entry) => order.push(entry.sourcePath), { config, contentDir: root, workers: 1, intern: (s) => s, script });
+    return { order, readHere };
+  }
+
+  it('reads everything on the main thread when the worker cannot start', async () => {
+    const { order, readHere } = await orderWith({ filename: "throw new Error('no worker today')", eval: true });
+    expect(order).toEqual(files);
+    expect(readHere).toEqual(files);
+  });
+
+  it("takes back a worker's chunks when it dies after asking for work", async () => {
+    // Says it is ready, and exits without answering as soon as it is given work.
+    const script = "const { parentPort } = require('node:worker_threads'); parentPort.on('message', () => process.exit(3)); parentPort.postMessage({ ready: true });";
+    const { order, readHere } = await orderWith({ filename: script, eval: true });
+    expect(order).toEqual(files);
+    expect([...readHere].sort()).toEqual(files);
+    // The chunks the worker took were read here after a later one: they were taken back.
+    expect(readHere).not.toEqual(files);
+  });
+});

@@ -22,6 +22,12 @@ export const PARALLEL_MIN_FILES = 2000;
 const CHUNK = 64;
 /** Chunks a worker holds at once, so it never waits for the main thread to hand it more. */
 const IN_FLIGHT = 2;
+/**
+ * A worker's heap is kept small: parsing leaves much short-lived garbage, and V8 lets a heap
+ * grow far beyond what is live before collecting it. A worker that runs out (a post of tens of
+ * megabytes) stops, and its chunks are read on the main thread.
+ */
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 };
 
 export interface ParallelOptions {
   config: Config;
@@ -127,7 +133,7 @@ export async function readEntriesInOrder(files: readonly string[], readLocal: (s
   for (let i = 0; i < parallel.workers; i++) {
     let worker: Worker;
     try {
-      worker = new Worker(spec.filename, { eval: spec.eval, workerData: { config: parallel.config, contentDir: parallel.contentDir } });
+      worker = new Worker(spec.filename, { eval: spec.eval, workerData: { config: parallel.config, contentDir: parallel.contentDir }, resourceLimits: WORKER_LIMITS });
     } catch {
       break; // e.g. a config that cannot be cloned: read here
     }
@@ -170,9 +176,12 @@ export async function readEntriesInOrder(files: readonly string[], readLocal: (s
       });
     }
   } finally {
-    for (const helper of helpers) {
-      helper.alive = false;
-      void helper.worker.terminate();
-    }
+    // Waited for, so that the workers' memory is given back before the feeds are rendered.
+    await Promise.all(
+      helpers.map((helper) => {
+        helper.alive = false;
+        return helper.worker.terminate();
+      }),
+    );
   }
 }

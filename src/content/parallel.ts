@@ -1,10 +1,8 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import { setImmediate } from 'node:timers/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/schema.js';
+import { workerScript, type WorkerSpec } from '../workers/spec.js';
 import type { Intern } from './header.js';
 import type { FileEntry } from './read.js';
 
@@ -46,27 +44,6 @@ export function headerWorkers(files: number): number {
   return Math.max(0, Math.min(3, os.availableParallelism() - 1));
 }
 
-export interface WorkerSpec {
-  filename: string | URL;
-  eval: boolean;
-}
-
-/** The worker script next to this module's build (dist/) or source (src/, run through tsx). */
-function workerSpec(): WorkerSpec | undefined {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const file = new URL(fromSource ? '../workers/headers.ts' : '../workers/headers.js', import.meta.url);
-  if (!existsSync(fileURLToPath(file))) return undefined;
-  if (!fromSource) return { filename: file, eval: false };
-  // Tests and `tsx` run the TypeScript sources: the worker loads them through tsx too.
-  let api: string;
-  try {
-    api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href;
-  } catch {
-    return undefined;
-  }
-  return { filename: `import(${JSON.stringify(api)}).then((tsx) => tsx.tsImport(${JSON.stringify(file.href)}, ${JSON.stringify(import.meta.url)}))`, eval: true };
-}
-
 interface Helper {
   worker: Worker;
   /** Chunks sent and not answered yet. */
@@ -77,24 +54,26 @@ interface Helper {
 type Reply = { ready: true } | { chunk: number; entries: FileEntry[] };
 
 /**
- * Calls `emit` with the entry of every file of `files`, in order. `readLocal` reads one file on
+ * Calls `emit` with the entry of every file of `files`, in order, and says how many chunks
+ * workers read. `readLocal` reads one file on
  * the main thread (it may use a cache); workers read with `readFileEntry`. A worker that fails
  * or cannot start costs nothing but time: its chunks are read on the main thread.
  */
-export async function readEntriesInOrder(files: readonly string[], readLocal: (sourcePath: string) => FileEntry, emit: (entry: FileEntry) => void, parallel?: ParallelOptions): Promise<void> {
-  const spec = parallel !== undefined && parallel.workers > 0 ? (parallel.script ?? workerSpec()) : undefined;
+export async function readEntriesInOrder(files: readonly string[], readLocal: (sourcePath: string) => FileEntry, emit: (entry: FileEntry) => void, parallel?: ParallelOptions): Promise<{ byWorkers: number }> {
+  const spec = parallel !== undefined && parallel.workers > 0 ? (parallel.script ?? workerScript('headers')) : undefined;
   if (parallel === undefined || spec === undefined) {
     for (let i = 0; i < files.length; i++) {
       emit(readLocal(files[i] as string));
       // Yield now and then, so that a daemon's HTTP server and timers are never held up for long.
       if (i % CHUNK === CHUNK - 1) await setImmediate();
     }
-    return;
+    return { byWorkers: 0 };
   }
 
   const chunks = Math.ceil(files.length / CHUNK);
   const slice = (chunk: number): string[] => files.slice(chunk * CHUNK, (chunk + 1) * CHUNK);
   let nextChunk = 0;
+  let byWorkers = 0;
   /** Chunks of failed workers, to be read here. */
   const retry: number[] = [];
   const done = new Map<number, FileEntry[]>();
@@ -146,6 +125,7 @@ export async function readEntriesInOrder(files: readonly string[], readLocal: (s
       }
       helper.assigned.delete(reply.chunk);
       done.set(reply.chunk, reply.entries.map(adopt));
+      byWorkers++;
       assign(helper);
       signal();
     });
@@ -184,4 +164,5 @@ export async function readEntriesInOrder(files: readonly string[], readLocal: (s
       }),
     );
   }
+  return { byWorkers };
 }

@@ -1,15 +1,12 @@
 import { readdir, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { setImmediate } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
 import { FeedletterError } from '../errors.js';
 import type { Post } from '../post.js';
-import { renderAtom } from './atom.js';
-import type { FeedDocument, FeedItem } from './document.js';
-import { renderJsonFeed } from './json.js';
+import type { FeedItem } from './document.js';
+import { feedWorkers, writeSets, type SetJob } from './parallel.js';
 import type { FeedSet } from './plan.js';
-import { renderRss } from './rss.js';
-import { writeFileAtomicSync } from './write.js';
+import { FeedWriteError } from './set-writer.js';
 
 export { renderAtom } from './atom.js';
 export type { FeedDocument, FeedItem } from './document.js';
@@ -38,13 +35,12 @@ export interface WriteFeedsOptions {
    * without rendering them. Their files are still protected from removal.
    */
   current?: ReadonlySet<string>;
+  /** Worker threads rendering sets beside the main thread; default: by the number of sets and cores. */
+  workers?: number;
 }
 
 /** The folders whose sub-folders feedletter owns: one per term. */
 const TERM_FOLDERS = ['categories', 'tags'] as const;
-/** Files rendered and written between two yields to the event loop (a daemon's HTTP server). */
-const BATCH = 8;
-
 /**
  * Render and write every set's three files atomically, leaving files whose bytes did not change
  * untouched, then remove the feed files of terms that no longer have a set (or whose kind was
@@ -54,26 +50,25 @@ const BATCH = 8;
 export async function writeFeeds(options: WriteFeedsOptions): Promise<BuildFeedsResult> {
   const { config, outputDir, sets, posts } = options;
   const { rss, atom, json } = config.feeds;
-  const jobs: Array<{ relative: string; render: () => string }> = [];
   const result: BuildFeedsResult = { written: [], unchanged: [], removed: [] };
+  const jobs: SetJob[] = [];
   for (const set of sets) {
     if (options.current?.has(set.dir)) {
       for (const name of [rss, atom, json]) result.unchanged.push(set.dir === '' ? name : `${set.dir}/${name}`);
       continue;
     }
-    const doc: FeedDocument = { set, config, posts: set.posts.map((header): FeedItem => posts.get(header.id) ?? header) };
-    const at = (name: string): string => (set.dir === '' ? name : `${set.dir}/${name}`);
-    jobs.push({ relative: at(rss), render: () => renderRss(doc) }, { relative: at(atom), render: () => renderAtom(doc) }, { relative: at(json), render: () => renderJsonFeed(doc) });
+    jobs.push({ set, items: set.posts.map((header): FeedItem => posts.get(header.id) ?? header) });
   }
 
-  // One file after the other, synchronously: for small files in the page cache, the system calls
-  // themselves cost a fraction of a round trip through libuv's thread pool.
-  const madeDirs = new Set<string>();
-  for (let i = 0; i < jobs.length; i++) {
-    const job = jobs[i]!;
-    const outcome = writeOrExplain(path.join(outputDir, ...job.relative.split('/')), job.relative, job.render(), madeDirs);
-    result[outcome].push(job.relative);
-    if (i % BATCH === BATCH - 1) await setImmediate();
+  try {
+    const { outcomes } = await writeSets(jobs, { config, outputDir, workers: options.workers ?? feedWorkers(jobs.length) });
+    for (const { relative, outcome } of outcomes) result[outcome].push(relative);
+  } catch (cause) {
+    if (!(cause instanceof FeedWriteError)) throw cause;
+    throw new FeedletterError('INPUT_INVALID', `cannot write the feed ${cause.relative}: ${cause.message}`, {
+      cause,
+      hint: 'check that output.dir exists or can be created, and is writable',
+    });
   }
 
   const live = new Set(sets.filter((s) => s.dir !== '').map((s) => s.dir));
@@ -81,17 +76,6 @@ export async function writeFeeds(options: WriteFeedsOptions): Promise<BuildFeeds
   result.written.sort();
   result.unchanged.sort();
   return result;
-}
-
-function writeOrExplain(file: string, relative: string, content: string, madeDirs: Set<string>): 'written' | 'unchanged' {
-  try {
-    return writeFileAtomicSync(file, content, madeDirs);
-  } catch (cause) {
-    throw new FeedletterError('INPUT_INVALID', `cannot write the feed ${relative}: ${(cause as Error).message}`, {
-      cause,
-      hint: 'check that output.dir exists or can be created, and is writable',
-    });
-  }
 }
 
 async function removeStale(outputDir: string, live: ReadonlySet<string>, fileNames: readonly string[]): Promise<string[]> {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readPosts } from '../../src/content/index.js';
@@ -51,6 +51,26 @@ describe('reading headers in worker threads', () => {
 
   const files = Array.from({ length: 200 }, (_, i) => `2025-01-01-p${String(i).padStart(3, '0')}.md`);
   const config = makeConfig();
+
+  it('hands on entries read by a real worker in file order, equal to those read here', async () => {
+    const root = blog();
+    const contentDir = path.join(root, 'content');
+    const all = readdirSync(path.join(contentDir, '_posts')).sort().map((f) => `_posts/${f}`);
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    const here: FileEntry[] = [];
+    // The main thread is slowed down (3 ms a file) so that the worker, loaded through tsx, is up in time to take chunks.
+    const { byWorkers } = await readEntriesInOrder(
+      all,
+      (sourcePath) => {
+        Atomics.wait(pause, 0, 0, 3);
+        return readFileEntry(contentDir, sourcePath, config);
+      },
+      (entry) => here.push(entry),
+      { config, contentDir, workers: 1, intern: (s) => s },
+    );
+    expect(byWorkers).toBeGreaterThan(0);
+    expect(here).toEqual(all.map((sourcePath) => readFileEntry(contentDir, sourcePath, config)));
+  }, 60_000);
 
   /** Emitted order, and the order the main thread read files in. Local reads are slowed down (2 ms) so the worker is surely up and given work while the main thread reads its first chunk. */
   async function orderWith(script: { filename: string; eval: boolean }): Promise<{ order: string[]; readHere: string[] }> {

@@ -3,7 +3,7 @@ import type { ResolvedConfig } from '../config/schema.js';
 import { renderPosts, scanPosts } from '../content/index.js';
 import type { Problem } from '../errors.js';
 import { FeedPlanner, postsNeedingContent } from '../feeds/plan.js';
-import { currentSets, fingerprintSet, loadManifest, saveManifest, setFiles, stampOf, writeFeeds, type BuildFeedsResult, type FeedManifest } from '../feeds/index.js';
+import { currentSets, fingerprintSet, loadManifest, saveManifest, setFiles, stampOf, writeFeeds, type BuildFeedsResult, type FeedManifest, type FileStamp } from '../feeds/index.js';
 import type { Logger } from '../log.js';
 import type { Post, PostHeader } from '../post.js';
 
@@ -45,7 +45,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const manifestFile = path.join(resolved.paths.state, 'cache', 'feeds.json');
   const manifest = await loadManifest(manifestFile);
   const fingerprints = new Map(sets.map((set) => [set.dir, fingerprintSet(config, set)]));
-  const current = await currentSets({ config, outputDir: resolved.paths.output, sets, manifest, fingerprints });
+  const current = currentSets({ config, outputDir: resolved.paths.output, sets, manifest, fingerprints });
   const needed = postsNeedingContent(sets.filter((set) => !current.has(set.dir)));
   const carried = new Map<string, PostHeader>();
   for (const set of sets) for (const header of set.posts) if (needed.has(header.id)) carried.set(header.id, header);
@@ -60,23 +60,21 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   // Record what is on disk now; a set that lost a post to a render failure is not recorded as
   // current, so the next build tries it again.
   const next: FeedManifest = { version: manifest.version, sets: {} };
-  await Promise.all(
-    usable.map(async (set, i) => {
-      const previous = manifest.sets[set.dir];
-      if (current.has(set.dir) && previous) {
-        next.sets[set.dir] = previous;
-        return;
-      }
-      if (set.posts.length !== sets[i]?.posts.length) return;
-      const files: Record<string, { size: number; mtimeMs: number }> = {};
-      for (const relative of setFiles(config, set)) {
-        const stamp = await stampOf(path.join(resolved.paths.output, ...relative.split('/')));
-        if (!stamp) return;
-        files[relative] = stamp;
-      }
-      next.sets[set.dir] = { fingerprint: fingerprints.get(set.dir)!, files };
-    }),
-  );
+  usable.forEach((set, i) => {
+    const previous = manifest.sets[set.dir];
+    if (current.has(set.dir) && previous) {
+      next.sets[set.dir] = previous;
+      return;
+    }
+    if (set.posts.length !== sets[i]?.posts.length) return;
+    const files: Record<string, FileStamp> = {};
+    for (const relative of setFiles(config, set)) {
+      const stamp = stampOf(path.join(resolved.paths.output, ...relative.split('/')));
+      if (!stamp) return;
+      files[relative] = stamp;
+    }
+    next.sets[set.dir] = { fingerprint: fingerprints.get(set.dir)!, files };
+  });
   await saveManifest(manifestFile, next);
   const problems = [...content.problems, ...rendered.problems];
   const result: BuildResult = {

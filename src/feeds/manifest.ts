@@ -24,6 +24,12 @@ export interface FeedManifest {
   version: number;
   /** By set dir ('' for the site feeds). */
   sets: Record<string, { fingerprint: string; files: Record<string, FileStamp> }>;
+  /**
+   * What the build that wrote this manifest depended on and reported, when a later build can
+   * trust it (see `build` in commands/build.ts, which writes and checks it). Kept in this file
+   * so that it is never out of step with `sets`.
+   */
+  snapshot?: unknown;
 }
 
 export function emptyManifest(): FeedManifest {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { FeedSet } from './plan.js';
@@ -58,7 +58,8 @@ export function fingerprintSet(config: Config, set: FeedSet): string {
 
 export async function loadManifest(file: string): Promise<FeedManifest> {
   try {
-    const parsed = JSON.parse(await readFile(file, 'utf8')) as FeedManifest;
+    // Synchronous: one small file, read before anything else can run in parallel.
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as FeedManifest;
     // An old or damaged manifest only costs one full build.
     return parsed.version === VERSION && typeof parsed.sets === 'object' && parsed.sets !== null ? parsed : emptyManifest();
   } catch {
@@ -94,9 +95,12 @@ export function stampOf(file: string): FileStamp | undefined {
 
 /** Whether every file of `files` (relative, posix) is still there with the recorded size and mtime. */
 export function filesUnchanged(outputDir: string, files: Readonly<Record<string, FileStamp>>, relatives: readonly string[] = Object.keys(files)): boolean {
+  // Relative paths from setFiles are normal (fileName refuses ".." and leading slashes), and
+  // every platform's file system calls take "/": concatenating is path.join without its cost.
+  const prefix = outputDir.endsWith(path.sep) ? outputDir : `${outputDir}${path.sep}`;
   for (const relative of relatives) {
     const recorded = files[relative];
-    const now = stampOf(path.join(outputDir, ...relative.split('/')));
+    const now = stampOf(prefix + relative);
     if (!recorded || !now || now.size !== recorded.size || now.mtimeMs !== recorded.mtimeMs) return false;
   }
   return true;

@@ -14,19 +14,30 @@ import type { Config } from '../config/schema.js';
 /** Files only stat'ed between two yields to the event loop. */
 const STAT_BATCH = 1024;
 
-/** Paths and stamps of post files, in listing order, hashed a piece at a time. */
+/**
+ * Paths and stamps of post files, in listing order, hashed a piece at a time: the paths as text
+ * (each ended by NUL, which no path contains), the sizes and mtimes as raw doubles. Formatting
+ * the mtimes as text cost more than the stat calls' JavaScript side.
+ */
 export class StampHash {
   private readonly hash = createHash('sha256');
-  private batch = '';
+  private paths = '';
+  private readonly numbers = new Float64Array(2048);
+  private count = 0;
 
   add(sourcePath: string, size: number, mtimeMs: number): void {
-    this.batch += `${sourcePath}\0${size}\0${mtimeMs}\n`;
-    if (this.batch.length > 1 << 14) this.flush();
+    this.paths += sourcePath;
+    this.paths += '\0';
+    this.numbers[this.count++] = size;
+    this.numbers[this.count++] = mtimeMs;
+    if (this.count === this.numbers.length) this.flush();
   }
 
   private flush(): void {
-    this.hash.update(this.batch);
-    this.batch = '';
+    this.hash.update(this.paths);
+    this.hash.update(new Uint8Array(this.numbers.buffer, 0, this.count * 8));
+    this.paths = '';
+    this.count = 0;
   }
 
   digest(): string {

@@ -8,11 +8,11 @@ import type { PostHeader } from '../post.js';
 import { CACHE_VERSION, CacheReader, CacheWriter } from './cache.js';
 import type { Intern } from './header.js';
 import { readHeader, type FileEntry } from './read.js';
-import { listPostFiles, StampHash } from './listing.js';
+import { listPostFiles, listPostFilesStamped, StampHash, type ListingStamp } from './listing.js';
 import { detach } from './text.js';
 import { problemFile } from './util.js';
 
-export { listPostFiles, postStamps } from './listing.js';
+export { listPostFiles, postStamps, type ListingStamp } from './listing.js';
 export { renderPosts } from './render.js';
 
 /**
@@ -45,6 +45,8 @@ export interface ScanInputs {
   validFrom: number | null;
   /** Date (ms) of the oldest post left out only for being in the future; null when none was. */
   validUntil: number | null;
+  /** The listing with its folders' stamps, for `postStamps` to reuse; undefined when they could not be trusted. */
+  listing: ListingStamp | undefined;
 }
 
 export interface ScanResult {
@@ -115,7 +117,7 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
   const intern = interner();
   const print = fingerprint(config);
   const useCache = cacheFile !== undefined && config.content.cache;
-  const files = await listPostFiles(config, contentDir);
+  const { files, stamp: listing } = options.stamp === true ? await listPostFilesStamped(config, contentDir) : { files: await listPostFiles(config, contentDir), stamp: undefined };
   stats.files = files.length;
 
   // The cache is merge-joined with the sorted listing. While every file so far was the cache's
@@ -247,6 +249,7 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
       posts: stamps.digest(),
       validFrom: Number.isFinite(newestPublished) ? newestPublished : null,
       validUntil: Number.isFinite(oldestFuture) ? oldestFuture : null,
+      listing,
     };
   }
   return result;

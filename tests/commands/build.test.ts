@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { build } from '../../src/commands/build.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Logger } from '../../src/log.js';
@@ -198,6 +198,59 @@ describe('build: the snapshot of an unchanged blog', () => {
     expect(renamed.snapshot).toBe(false);
     expect(renamed.result.published).toBe(2);
     expect(readFileSync(path.join(dir, 'public/feed.json'), 'utf8')).toContain('/drei.html');
+  });
+
+  it('reuses the listing while no post folder changed, and sees a post added or removed after that', async () => {
+    // Folders changed less than a few seconds ago are not trusted (their next change could keep
+    // the stamps): make every folder of the test look old by moving the clock on.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 3_600_000);
+      const dir = blog();
+      const posts = path.join(dir, 'content/_posts');
+      await buildIn(dir);
+      const snapshot = () => (JSON.parse(readFileSync(manifestFile(dir), 'utf8')) as { snapshot: { listing: { dirs: unknown[] } | null } }).snapshot;
+      expect(snapshot().listing?.dirs).toHaveLength(1);
+      expect((await logged(dir)).snapshot).toBe(true);
+
+      writeFileSync(path.join(posts, '2026-01-03-three.md'), post('Three', ['c']));
+      const added = await logged(dir);
+      expect(added.snapshot).toBe(false);
+      expect(added.result.published).toBe(3);
+      expect((await logged(dir)).snapshot).toBe(true);
+
+      mkdirSync(path.join(posts, '2026'));
+      writeFileSync(path.join(posts, '2026/2026-01-04-four.md'), post('Four', ['d']));
+      const nested = await logged(dir);
+      expect(nested.snapshot).toBe(false);
+      expect(nested.result.published).toBe(4);
+      expect(snapshot().listing?.dirs).toHaveLength(2);
+
+      rmSync(path.join(posts, '2026/2026-01-04-four.md'));
+      const removed = await logged(dir);
+      expect(removed.snapshot).toBe(false);
+      expect(removed.result.published).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('stamps the listing on a later build when the folders were too fresh to trust', async () => {
+    const dir = blog();
+    await buildIn(dir);
+    const listing = () => (JSON.parse(readFileSync(manifestFile(dir), 'utf8')) as { snapshot: { listing: unknown } }).snapshot.listing;
+    expect(listing()).toBeNull();
+    expect((await logged(dir)).snapshot).toBe(true);
+    expect(listing()).toBeNull();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 60_000);
+      expect((await logged(dir)).snapshot).toBe(true);
+      expect(listing()).not.toBeNull();
+      expect((await logged(dir)).snapshot).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('publishes a future post once it is due, and unpublishes it when the clock goes back', async () => {

@@ -1,7 +1,8 @@
+import { mkdirSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { utimesSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { postStamps, scanPosts } from '../../src/content/index.js';
+import { listPostFilesStamped, reuseListing } from '../../src/content/listing.js';
 import { testdir } from '../helpers/tmp.js';
 import { makeConfig, NOW, post } from './helpers.js';
 
@@ -41,5 +42,81 @@ describe('scan inputs', () => {
     expect(await postStamps(makeConfig(), path.join(testdir(), 'content'))).toBeUndefined();
     const empty = await scan(root, new Date('2025-01-01T00:00:00Z'));
     expect(empty.inputs).toMatchObject({ validFrom: null, validUntil: Date.parse('2025-12-31T15:00:00Z') });
+  });
+});
+
+describe('stamped listing', () => {
+  const config = makeConfig();
+  /** No racy window: a test's folders are all younger than any real one. */
+  const NO_SLACK = Number.NEGATIVE_INFINITY;
+
+  async function stamped(root: string) {
+    const { files, stamp } = await listPostFilesStamped(config, path.join(root, 'content'), NO_SLACK);
+    expect(stamp).toBeDefined();
+    expect(reuseListing(path.join(root, 'content'), stamp!)).toEqual(files);
+    return stamp!;
+  }
+
+  function blog() {
+    return testdir({ [`${P}/2026-01-01-a.md`]: post('title: A'), [`${P}/2026/2026-01-02-b.md`]: post('title: B'), 'content/notes/x.md': 'not a post' });
+  }
+
+  it('is reused while no folder changed, and not once an entry is added, removed or renamed', async () => {
+    const root = blog();
+    const contentDir = path.join(root, 'content');
+    const stamp = await stamped(root);
+    expect(stamp.dirs.map((d) => d[0]).sort()).toEqual(['_posts', '_posts/2026']);
+    expect(reuseListing(contentDir, stamp)).toEqual(['_posts/2026-01-01-a.md', '_posts/2026/2026-01-02-b.md']);
+    // a change outside the patterns' folders changes nothing
+    writeFileSync(path.join(contentDir, 'notes/y.md'), 'still not a post');
+    expect(reuseListing(contentDir, stamp)).toBeDefined();
+
+    const changes: Array<(dir: string) => void> = [
+      (dir) => writeFileSync(path.join(dir, P, '2026/2026-01-03-c.md'), post('title: C')),
+      (dir) => rmSync(path.join(dir, P, '2026-01-01-a.md')),
+      (dir) => renameSync(path.join(dir, P, '2026/2026-01-02-b.md'), path.join(dir, P, '2026/2026-01-02-bee.md')),
+      (dir) => mkdirSync(path.join(dir, P, '2027')),
+      (dir) => rmSync(path.join(dir, P, '2026'), { recursive: true }),
+      // a folder replaced by another with the same stamps as far as utimes can make them
+      (dir) => {
+        const folder = path.join(dir, P, '2026');
+        const { atime, mtime } = statSync(folder);
+        renameSync(folder, path.join(dir, 'content/old'));
+        mkdirSync(folder);
+        writeFileSync(path.join(folder, '2026-01-02-b.md'), post('title: B'));
+        utimesSync(folder, atime, mtime);
+        utimesSync(path.join(dir, P), atime, statSync(path.join(dir, 'content/old')).mtime);
+      },
+    ];
+    for (const change of changes) {
+      const dir = blog();
+      const before = await stamped(dir);
+      change(dir);
+      expect(reuseListing(path.join(dir, 'content'), before), change.toString()).toBeUndefined();
+    }
+  });
+
+  it('is not stamped when a folder changed just now, has a link, or a pattern leaves the content folder', async () => {
+    const root = blog();
+    const contentDir = path.join(root, 'content');
+    expect((await listPostFilesStamped(config, contentDir)).stamp).toBeUndefined();
+    expect((await listPostFilesStamped(makeConfig({ content: { include: ['../elsewhere/*.md'] } }), contentDir, NO_SLACK)).stamp).toBeUndefined();
+    expect((await listPostFilesStamped(makeConfig({ content: { include: ['!_posts/*.md', '*.md'] } }), contentDir, NO_SLACK)).stamp).toBeUndefined();
+    symlinkSync(path.join(contentDir, 'notes'), path.join(contentDir, '_posts/linked'));
+    const linked = await listPostFilesStamped(config, contentDir, NO_SLACK);
+    expect(linked.files).toContain('_posts/linked/x.md');
+    expect(linked.stamp).toBeUndefined();
+  });
+
+  it('is what postStamps lists when its folders did not change', async () => {
+    const root = blog();
+    const contentDir = path.join(root, 'content');
+    const stamp = await stamped(root);
+    const digest = await postStamps(config, contentDir);
+    expect(await postStamps(config, contentDir, stamp)).toBe(digest);
+    // a stale stamp is not used: the listing is read again
+    writeFileSync(path.join(root, P, '2026-01-09-new.md'), post('title: New'));
+    expect(await postStamps(config, contentDir, stamp)).toBe(await postStamps(config, contentDir));
+    expect(await postStamps(config, contentDir, stamp)).not.toBe(digest);
   });
 });

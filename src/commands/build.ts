@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { ResolvedConfig } from '../config/schema.js';
 import { CACHE_VERSION } from '../content/cache.js';
 import type { ScanResult } from '../content/index.js';
-import { isListingStamp, stampPosts, type ListingStamp } from '../content/listing.js';
+import { isListingStamp, stampPosts, type ListingStampResult } from '../content/listing.js';
 import type { Problem } from '../errors.js';
 import type { BuildFeedsResult } from '../feeds/index.js';
 import { currentSets, filesUnchanged, fingerprintSet, loadManifest, saveManifest, setFiles, stampOf, type FeedManifest, type FileStamp } from '../feeds/manifest.js';
@@ -43,8 +43,8 @@ interface Snapshot {
   config: string;
   /** `postStamps`: every post file's path, size and mtime. */
   posts: string;
-  /** The listing and its folders' stamps, when they could be trusted: no glob while no folder changed. */
-  listing: ListingStamp | null;
+  /** The listing and its folders' stamps (no glob while no folder changed), or why there is none ("later": try again). */
+  listing: ListingStampResult;
   /** The header cache as this build left it (null without one): deleting it means a full build, which writes it again. */
   headerCache: FileStamp | null;
   /** The same posts are published for any `now` in [validFrom, validUntil) (ms; null: unbounded). */
@@ -80,7 +80,7 @@ function isSnapshot(v: unknown): v is Snapshot {
   return (
     typeof s.config === 'string' &&
     typeof s.posts === 'string' &&
-    (s.listing === null || isListingStamp(s.listing)) &&
+    (s.listing === 'later' || s.listing === 'never' || isListingStamp(s.listing)) &&
     (s.headerCache === null || isStamp(s.headerCache)) &&
     isBound(s.validFrom) &&
     isBound(s.validUntil) &&
@@ -131,11 +131,12 @@ async function unchangedBuild(resolved: ResolvedConfig, now: Date, manifest: Fee
     if (!filesUnchanged(outputDir, set.files)) return undefined;
   }
   // The one cost that grows with the blog: listing the posts and one stat each.
-  const posts = await stampPosts(resolved.config, resolved.paths.content, snapshot.listing ?? undefined, snapshot.listing === null);
+  const { listing } = snapshot;
+  const posts = await stampPosts(resolved.config, resolved.paths.content, typeof listing === 'string' ? undefined : listing, listing === 'later');
   if (posts?.digest !== snapshot.posts) return undefined;
   // The build that recorded the snapshot ran too soon after a folder changed to trust its
-  // stamps; now they can be, so the next build need not list the posts again.
-  if (snapshot.listing === null && posts.listing !== undefined) {
+  // stamps; now they may be, so that the next build need not list the posts again.
+  if (listing === 'later' && typeof posts.listing !== 'string') {
     try {
       await saveManifest(manifestFile, { ...manifest, snapshot: { ...snapshot, listing: posts.listing } });
     } catch {
@@ -227,7 +228,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   if (content.inputs !== undefined && unrendered.size === 0 && Object.keys(next.sets).length === sets.length && headerCache !== undefined) {
     // What the next scan would count: every file read is in the header cache now, so all are hits.
     const stats = { ...content.stats, cacheHits: cacheFile === undefined ? 0 : content.stats.files };
-    const snapshot: Snapshot = { config: fingerprint, posts: content.inputs.posts, listing: content.inputs.listing ?? null, headerCache, validFrom: content.inputs.validFrom, validUntil: content.inputs.validUntil, stats, problems: content.problems };
+    const snapshot: Snapshot = { config: fingerprint, posts: content.inputs.posts, listing: content.inputs.listing, headerCache, validFrom: content.inputs.validFrom, validUntil: content.inputs.validUntil, stats, problems: content.problems };
     next.snapshot = snapshot;
   }
   await saveManifest(manifestFile, next);

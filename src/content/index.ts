@@ -8,11 +8,11 @@ import type { PostHeader } from '../post.js';
 import { CACHE_VERSION, CacheReader, CacheWriter } from './cache.js';
 import type { Intern } from './header.js';
 import { readHeader, type FileEntry } from './read.js';
-import { listPostFiles, listPostFilesStamped, StampHash, type ListingStamp } from './listing.js';
+import { listPostFiles, listPostFilesStamped, StampHash, type ListingStampResult } from './listing.js';
 import { detach } from './text.js';
 import { problemFile } from './util.js';
 
-export { listPostFiles, postStamps, type ListingStamp } from './listing.js';
+export { listPostFiles, postStamps, type ListingStamp, type ListingStampResult } from './listing.js';
 export { renderPosts } from './render.js';
 
 /**
@@ -45,8 +45,8 @@ export interface ScanInputs {
   validFrom: number | null;
   /** Date (ms) of the oldest post left out only for being in the future; null when none was. */
   validUntil: number | null;
-  /** The listing with its folders' stamps, for `postStamps` to reuse; undefined when they could not be trusted. */
-  listing: ListingStamp | undefined;
+  /** The listing with its folders' stamps, for `postStamps` to reuse, or why there is none. */
+  listing: ListingStampResult;
 }
 
 export interface ScanResult {
@@ -117,7 +117,7 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
   const intern = interner();
   const print = fingerprint(config);
   const useCache = cacheFile !== undefined && config.content.cache;
-  const { files, stamp: listing } = options.stamp === true ? await listPostFilesStamped(config, contentDir) : { files: await listPostFiles(config, contentDir), stamp: undefined };
+  const { files, stamp: listing } = options.stamp === true ? await listPostFilesStamped(config, contentDir) : { files: await listPostFiles(config, contentDir), stamp: 'never' as const };
   stats.files = files.length;
 
   // The cache is merge-joined with the sorted listing. While every file so far was the cache's

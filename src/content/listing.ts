@@ -86,16 +86,28 @@ function fixedPrefixes(include: readonly string[]): string[] | undefined {
   return [...roots];
 }
 
-/** Stamps of every folder under `roots`, each older than `since` - slack; undefined when any is not (or is a link, or missing). */
-function folderStamps(contentDir: string, roots: readonly string[], since: number, slackMs: number): ListingStamp['dirs'] | undefined {
+/**
+ * What a listing's stamp can be: the stamp; "later" when a folder changed too recently to be
+ * trusted (a later listing may be); "never" when the patterns or the folders do not allow one
+ * (a pattern negated or leaving the content folder, a link, a missing folder, too many).
+ */
+export type ListingStampResult = ListingStamp | 'later' | 'never';
+
+/** Stamps of every folder under `roots`, each older than `since` - slack. */
+function folderStamps(contentDir: string, roots: readonly string[], since: number, slackMs: number): ListingStamp['dirs'] | 'later' | 'never' {
   const dirs = new Map<string, [number, number, number]>();
+  let failure: 'later' | 'never' = 'never';
   const visit = (relative: string): boolean => {
     if (dirs.has(relative)) return true;
     const absolute = relative === '' ? contentDir : path.join(contentDir, ...relative.split('/'));
     let entries;
     try {
       const info = statSync(absolute);
-      if (!info.isDirectory() || info.ctimeMs >= since - slackMs || info.mtimeMs >= since - slackMs) return false;
+      if (!info.isDirectory()) return false;
+      if (info.ctimeMs >= since - slackMs || info.mtimeMs >= since - slackMs) {
+        failure = 'later';
+        return false;
+      }
       dirs.set(relative, [info.ino, info.ctimeMs, info.mtimeMs]);
       if (dirs.size > MAX_DIRS) return false;
       entries = readdirSync(absolute, { withFileTypes: true });
@@ -109,21 +121,18 @@ function folderStamps(contentDir: string, roots: readonly string[], since: numbe
     }
     return true;
   };
-  for (const root of roots) if (!visit(root)) return undefined;
+  for (const root of roots) if (!visit(root)) return failure;
   return [...dirs].map(([relative, [ino, ctimeMs, mtimeMs]]) => [relative, ino, ctimeMs, mtimeMs]);
 }
 
-/**
- * `listPostFiles`, and a stamp to reuse it by (see `reuseListing`); no stamp when a folder
- * changed too recently to be trusted, or the patterns do not allow one. `slackMs` is for tests.
- */
-export async function listPostFilesStamped(config: Config, contentDir: string, slackMs = RACY_MS): Promise<{ files: string[]; stamp: ListingStamp | undefined }> {
+/** `listPostFiles`, and a stamp to reuse it by (see `reuseListing`). `slackMs` is for tests. */
+export async function listPostFilesStamped(config: Config, contentDir: string, slackMs = RACY_MS): Promise<{ files: string[]; stamp: ListingStampResult }> {
   const since = Date.now();
   const files = await listPostFiles(config, contentDir);
   // Stamped after listing: a folder that changed meanwhile has a stamp after `since`.
   const roots = fixedPrefixes(config.content.include);
-  const dirs = roots === undefined ? undefined : folderStamps(contentDir, roots, since, slackMs);
-  return { files, stamp: dirs === undefined ? undefined : { dirs, files: files.join('\0') } };
+  const dirs = roots === undefined ? 'never' : folderStamps(contentDir, roots, since, slackMs);
+  return { files, stamp: typeof dirs === 'string' ? dirs : { dirs, files: files.join('\0') } };
 }
 
 /** The stamped listing when every folder is as stamped; undefined otherwise. One stat per folder. */
@@ -162,17 +171,17 @@ export async function postStamps(config: Config, contentDir: string, listing?: L
 }
 
 /**
- * `postStamps`, and the listing stamp to reuse next time: `listing` itself when it was reused,
- * else (with `restamp`) a new one when the folders can be trusted.
+ * `postStamps`, and with `restamp` (when `listing` is not a usable stamp) what
+ * `listPostFilesStamped` says of the listing now; `listing` when it was reused.
  */
-export async function stampPosts(config: Config, contentDir: string, listing: ListingStamp | undefined, restamp: boolean): Promise<{ digest: string; listing: ListingStamp | undefined } | undefined> {
+export async function stampPosts(config: Config, contentDir: string, listing: ListingStamp | undefined, restamp: boolean): Promise<{ digest: string; listing: ListingStampResult } | undefined> {
   try {
     if (!statSync(contentDir).isDirectory()) return undefined;
   } catch {
     return undefined;
   }
   let files = listing === undefined ? undefined : reuseListing(contentDir, listing);
-  let next = files === undefined ? undefined : listing;
+  let next: ListingStampResult = files === undefined || listing === undefined ? 'never' : listing;
   if (files === undefined) {
     if (restamp) ({ files, stamp: next } = await listPostFilesStamped(config, contentDir));
     else files = await listPostFiles(config, contentDir);

@@ -1,9 +1,13 @@
+import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/schema.js';
-import { renderPosts, scanPosts } from '../content/index.js';
+import { CACHE_VERSION } from '../content/cache.js';
+import type { ScanResult } from '../content/index.js';
+import { isListingStamp, stampPosts, type ListingStampResult } from '../content/listing.js';
 import type { Problem } from '../errors.js';
-import { FeedPlanner, postsNeedingContent } from '../feeds/plan.js';
-import { currentSets, fingerprintSet, loadManifest, saveManifest, setFiles, stampOf, writeFeeds, type BuildFeedsResult, type FeedManifest } from '../feeds/index.js';
+import type { BuildFeedsResult } from '../feeds/index.js';
+import { currentSets, filesUnchanged, fingerprintSet, loadManifest, saveManifest, setFiles, stampOf, type FeedManifest, type FileStamp } from '../feeds/manifest.js';
 import type { Logger } from '../log.js';
 import type { Post, PostHeader } from '../post.js';
 
@@ -29,6 +33,120 @@ export function headerCacheFile(resolved: ResolvedConfig): string | undefined {
 }
 
 /**
+ * What a build that changed nothing reports, recorded in the feed manifest with what it depended
+ * on. A later build whose inputs are all the same (see `unchangedBuild`) returns it without
+ * reading a post: the result of today's build path for unchanged inputs is a function of those
+ * inputs, and this is that result.
+ */
+interface Snapshot {
+  /** `buildFingerprint`: the config, the resolved folders, the format versions. */
+  config: string;
+  /** `postStamps`: every post file's path, size and mtime. */
+  posts: string;
+  /** The listing and its folders' stamps (no glob while no folder changed), or why there is none ("later": try again). */
+  listing: ListingStampResult;
+  /** The header cache as this build left it (null without one): deleting it means a full build, which writes it again. */
+  headerCache: FileStamp | null;
+  /** The same posts are published for any `now` in [validFrom, validUntil) (ms; null: unbounded). */
+  validFrom: number | null;
+  validUntil: number | null;
+  stats: ScanResult['stats'];
+  /** The scan's problems (errors and warnings of the posts), printed again on every build. */
+  problems: Problem[];
+}
+
+/** Bump when what a snapshot means or holds changes. */
+const SNAPSHOT_VERSION = 1;
+
+/**
+ * Everything outside the post files that a build's result depends on: the whole config (more
+ * than it needs: a change to, say, the digest's schedule only costs one full build), the
+ * resolved folders (problems name files relative to them) and the formats of the header cache
+ * and of this snapshot. The feed formats are covered by the manifest's own version.
+ */
+function buildFingerprint(resolved: ResolvedConfig): string {
+  return createHash('sha256')
+    .update(JSON.stringify([SNAPSHOT_VERSION, CACHE_VERSION, resolved.config, resolved.paths.content, resolved.paths.output, resolved.paths.state]))
+    .digest('hex');
+}
+
+const isStamp = (v: unknown): v is FileStamp => typeof v === 'object' && v !== null && typeof (v as FileStamp).size === 'number' && typeof (v as FileStamp).mtimeMs === 'number';
+const isBound = (v: unknown): v is number | null => v === null || typeof v === 'number';
+
+function isSnapshot(v: unknown): v is Snapshot {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = v as Partial<Snapshot>;
+  const stats = s.stats as Record<string, unknown> | undefined;
+  return (
+    typeof s.config === 'string' &&
+    typeof s.posts === 'string' &&
+    (s.listing === 'later' || s.listing === 'never' || isListingStamp(s.listing)) &&
+    (s.headerCache === null || isStamp(s.headerCache)) &&
+    isBound(s.validFrom) &&
+    isBound(s.validUntil) &&
+    typeof stats === 'object' &&
+    stats !== null &&
+    ['files', 'published', 'drafts', 'future', 'skipped', 'cacheHits'].every((key) => typeof stats[key] === 'number') &&
+    Array.isArray(s.problems) &&
+    s.problems.every((p: unknown) => typeof p === 'object' && p !== null && typeof (p as Problem).message === 'string' && typeof (p as Problem).file === 'string')
+  );
+}
+
+/** Folders of `outputDir/folder` (e.g. "tags/ai"), as `writeFeeds` lists them; [] when there is none, undefined when it cannot be listed. */
+function termDirs(outputDir: string, folder: string): string[] | undefined {
+  try {
+    return readdirSync(path.join(outputDir, folder), { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => `${folder}/${e.name}`);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? [] : undefined;
+  }
+}
+
+/**
+ * The manifest's snapshot when a build now would find nothing to do and report exactly it:
+ * same config, same post files (path, size, mtime), `now` inside the interval over which the
+ * same posts are published, the header cache as left, every feed file of every set as written,
+ * and no term folder that the full build would clean up. Undefined otherwise: then the full
+ * build runs, exactly as if there were no snapshot.
+ */
+async function unchangedBuild(resolved: ResolvedConfig, now: Date, manifest: FeedManifest, manifestFile: string, fingerprint: string): Promise<Snapshot | undefined> {
+  const snapshot = manifest.snapshot;
+  if (!isSnapshot(snapshot) || snapshot.config !== fingerprint) return undefined;
+  const time = now.getTime();
+  if ((snapshot.validFrom !== null && time < snapshot.validFrom) || (snapshot.validUntil !== null && time >= snapshot.validUntil)) return undefined;
+  const cacheFile = headerCacheFile(resolved);
+  const cache = cacheFile === undefined ? undefined : stampOf(cacheFile);
+  if (snapshot.headerCache === null ? cache !== undefined : cache === undefined || cache.size !== snapshot.headerCache.size || cache.mtimeMs !== snapshot.headerCache.mtimeMs) return undefined;
+  const outputDir = resolved.paths.output;
+  // A folder under categories/ or tags/ that is no set's: the full build removes its feeds (or
+  // reports why it cannot).
+  const live = manifest.sets;
+  for (const folder of ['categories', 'tags']) {
+    const dirs = termDirs(outputDir, folder);
+    if (dirs === undefined || dirs.some((dir) => live[dir] === undefined)) return undefined;
+  }
+  for (const set of Object.values(live)) {
+    if (typeof set !== 'object' || set === null || typeof set.files !== 'object' || set.files === null) return undefined;
+    if (!filesUnchanged(outputDir, set.files)) return undefined;
+  }
+  // The one cost that grows with the blog: listing the posts and one stat each.
+  const { listing } = snapshot;
+  const posts = await stampPosts(resolved.config, resolved.paths.content, typeof listing === 'string' ? undefined : listing, listing === 'later');
+  if (posts?.digest !== snapshot.posts) return undefined;
+  // The build that recorded the snapshot ran too soon after a folder changed to trust its
+  // stamps; now they may be, so that the next build need not list the posts again.
+  if (listing === 'later' && typeof posts.listing !== 'string') {
+    try {
+      await saveManifest(manifestFile, { ...manifest, snapshot: { ...snapshot, listing: posts.listing } });
+    } catch {
+      // only a saving lost: the next build lists the posts again
+    }
+  }
+  return snapshot;
+}
+
+/**
  * `feedletter build`: read every post's header, render only the posts a full-content feed
  * carries, write the feeds. One bad post is reported and skipped; the rest are written.
  */
@@ -36,16 +154,44 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const { resolved, now } = options;
   const { config } = resolved;
   const started = performance.now();
+  const manifestFile = path.join(resolved.paths.state, 'cache', 'feeds.json');
+  const manifest = await loadManifest(manifestFile);
+  const fingerprint = buildFingerprint(resolved);
+
+  // Nothing changed since the last build: its result stands, and no post needs reading.
+  const unchanged = await unchangedBuild(resolved, now, manifest, manifestFile, fingerprint);
+  if (unchanged !== undefined) {
+    const files = Object.values(manifest.sets).flatMap((set) => Object.keys(set.files));
+    const result: BuildResult = { problems: unchanged.problems, skipped: unchanged.stats.skipped, published: unchanged.stats.published, rendered: 0, feeds: { written: [], unchanged: files.sort(), removed: [] } };
+    options.logger?.info(
+      {
+        job: 'build',
+        ...unchanged.stats,
+        rendered: 0,
+        feedSets: Object.keys(manifest.sets).length,
+        written: 0,
+        unchanged: files.length,
+        removed: 0,
+        snapshot: true,
+        ms: Math.round(performance.now() - started),
+      },
+      'feeds built',
+    );
+    return result;
+  }
+
+  // Only a build with something to do loads the header reader, the markdown renderer and the
+  // feed writers.
+  const [{ renderPosts, scanPosts }, { FeedPlanner, postsNeedingContent }, { writeFeeds }] = await Promise.all([import('../content/index.js'), import('../feeds/plan.js'), import('../feeds/index.js')]);
   // Headers stream through the planner, which keeps only the newest few of each set: memory does
   // not grow with the number of posts.
   const planner = new FeedPlanner(config);
-  const content = await scanPosts({ config, contentDir: resolved.paths.content, now, cacheFile: headerCacheFile(resolved) }, (header) => planner.add(header));
+  const cacheFile = headerCacheFile(resolved);
+  const content = await scanPosts({ config, contentDir: resolved.paths.content, now, cacheFile, stamp: true }, (header) => planner.add(header));
   const sets = planner.sets();
   // Sets whose inputs and files are exactly as the last build left them need no work at all.
-  const manifestFile = path.join(resolved.paths.state, 'cache', 'feeds.json');
-  const manifest = await loadManifest(manifestFile);
   const fingerprints = new Map(sets.map((set) => [set.dir, fingerprintSet(config, set)]));
-  const current = await currentSets({ config, outputDir: resolved.paths.output, sets, manifest, fingerprints });
+  const current = currentSets({ config, outputDir: resolved.paths.output, sets, manifest, fingerprints });
   const needed = postsNeedingContent(sets.filter((set) => !current.has(set.dir)));
   const carried = new Map<string, PostHeader>();
   for (const set of sets) for (const header of set.posts) if (needed.has(header.id)) carried.set(header.id, header);
@@ -60,23 +206,31 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   // Record what is on disk now; a set that lost a post to a render failure is not recorded as
   // current, so the next build tries it again.
   const next: FeedManifest = { version: manifest.version, sets: {} };
-  await Promise.all(
-    usable.map(async (set, i) => {
-      const previous = manifest.sets[set.dir];
-      if (current.has(set.dir) && previous) {
-        next.sets[set.dir] = previous;
-        return;
-      }
-      if (set.posts.length !== sets[i]?.posts.length) return;
-      const files: Record<string, { size: number; mtimeMs: number }> = {};
-      for (const relative of setFiles(config, set)) {
-        const stamp = await stampOf(path.join(resolved.paths.output, ...relative.split('/')));
-        if (!stamp) return;
-        files[relative] = stamp;
-      }
-      next.sets[set.dir] = { fingerprint: fingerprints.get(set.dir)!, files };
-    }),
-  );
+  usable.forEach((set, i) => {
+    const previous = manifest.sets[set.dir];
+    if (current.has(set.dir) && previous) {
+      next.sets[set.dir] = previous;
+      return;
+    }
+    if (set.posts.length !== sets[i]?.posts.length) return;
+    const files: Record<string, FileStamp> = {};
+    for (const relative of setFiles(config, set)) {
+      const stamp = stampOf(path.join(resolved.paths.output, ...relative.split('/')));
+      if (!stamp) return;
+      files[relative] = stamp;
+    }
+    next.sets[set.dir] = { fingerprint: fingerprints.get(set.dir)!, files };
+  });
+  // Recorded only when the next build, given the same inputs, would do nothing and report just
+  // this: every set is in the manifest (no render failure), every post was read (a file that
+  // could not be read may become readable without a new mtime), the header cache was written.
+  const headerCache = cacheFile === undefined ? null : (stampOf(cacheFile) ?? undefined);
+  if (content.inputs !== undefined && unrendered.size === 0 && Object.keys(next.sets).length === sets.length && headerCache !== undefined) {
+    // What the next scan would count: every file read is in the header cache now, so all are hits.
+    const stats = { ...content.stats, cacheHits: cacheFile === undefined ? 0 : content.stats.files };
+    const snapshot: Snapshot = { config: fingerprint, posts: content.inputs.posts, listing: content.inputs.listing, headerCache, validFrom: content.inputs.validFrom, validUntil: content.inputs.validUntil, stats, problems: content.problems };
+    next.snapshot = snapshot;
+  }
   await saveManifest(manifestFile, next);
   const problems = [...content.problems, ...rendered.problems];
   const result: BuildResult = {
@@ -100,6 +254,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       written: feeds.written.length,
       unchanged: feeds.unchanged.length,
       removed: feeds.removed.length,
+      snapshot: false,
       ms: Math.round(performance.now() - started),
     },
     'feeds built',

@@ -1,18 +1,19 @@
 import { statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { glob } from 'tinyglobby';
 import type { Config } from '../config/schema.js';
 import type { Problem } from '../errors.js';
 import type { PostHeader } from '../post.js';
 import { CACHE_VERSION, CacheReader, CacheWriter } from './cache.js';
-import { readFileEntry } from './entry.js';
 import type { Intern } from './header.js';
+import { readFileEntry } from './entry.js';
 import { headerWorkers, readEntriesInOrder } from './parallel.js';
 import type { FileEntry } from './read.js';
+import { listPostFiles, listPostFilesStamped, StampHash, type ListingStampResult } from './listing.js';
 import { detach } from './text.js';
 import { problemFile } from './util.js';
 
+export { listPostFiles, postStamps, type ListingStamp, type ListingStampResult } from './listing.js';
 export { renderPosts } from './render.js';
 
 /**
@@ -28,20 +29,46 @@ export interface ReadOptions {
   now: Date;
   /** Absolute path of the header cache in the state folder; undefined = no cache. */
   cacheFile?: string;
+  /** Also return `inputs`: what a build records to recognise an unchanged blog (see `postStamps`). */
+  stamp?: boolean;
   /** Worker threads reading headers when there is no cache; default: by file count and cores (see parallel.ts). */
   workers?: number;
+}
+
+/**
+ * The inputs a scan saw, for a caller that wants to know later whether a new scan would give
+ * the same result without doing it: `postStamps` of the files as they were read, and the
+ * interval of `now` over which the same posts are published (a post in the future becomes due
+ * at `validUntil`; a clock set back before `validFrom` unpublishes one).
+ */
+export interface ScanInputs {
+  /** `postStamps` of the files read (paths, sizes and mtimes when they were read). */
+  posts: string;
+  /** Date (ms) of the newest published post; null when none was. */
+  validFrom: number | null;
+  /** Date (ms) of the oldest post left out only for being in the future; null when none was. */
+  validUntil: number | null;
+  /** The listing with its folders' stamps, for `postStamps` to reuse, or why there is none. */
+  listing: ListingStampResult;
 }
 
 export interface ScanResult {
   /** Every error (the post was skipped) and warning, in file order. */
   problems: Problem[];
   stats: { files: number; published: number; drafts: number; future: number; skipped: number; cacheHits: number };
+  /**
+   * With `stamp`: what the scan depended on. Undefined when the same files could give another
+   * result next time without a change of stamp: a file could not be read (permissions change no
+   * mtime), or the header cache could not be written (the next scan would try again).
+   */
+  inputs?: ScanInputs;
 }
 
 export interface ContentResult extends ScanResult {
   /** Published posts only (no drafts, none in the future), newest first (date desc, then sourcePath asc), unique ids. */
   headers: PostHeader[];
 }
+
 
 /** Everything in the config a cached header depends on: change any of it and the cache is rebuilt. */
 function fingerprint(config: Config): string {
@@ -57,12 +84,6 @@ function interner(): Intern {
     seen.set(copy, copy);
     return copy;
   };
-}
-
-/** Post files under `contentDir` matching `content.include` minus `content.exclude`, sorted. */
-export async function listPostFiles(config: Config, contentDir: string): Promise<string[]> {
-  const files = await glob(config.content.include, { cwd: contentDir, ignore: config.content.exclude, onlyFiles: true, expandDirectories: false });
-  return files.map((f) => f.split(path.sep).join('/')).sort();
 }
 
 /**
@@ -97,7 +118,7 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
   const intern = interner();
   const print = fingerprint(config);
   const useCache = cacheFile !== undefined && config.content.cache;
-  const files = await listPostFiles(config, contentDir);
+  const { files, stamp: listing } = options.stamp === true ? await listPostFilesStamped(config, contentDir) : { files: await listPostFiles(config, contentDir), stamp: 'never' as const };
   stats.files = files.length;
 
   // The cache is merge-joined with the sorted listing. While every file so far was the cache's
@@ -143,7 +164,13 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
   // and paths are remembered, never headers.
   const owners = new Map<string, string>();
   const problems: Problem[] = [];
+  const stamps = options.stamp === true ? new StampHash() : undefined;
+  let unreadable = false;
+  let newestPublished = Number.NEGATIVE_INFINITY;
+  let oldestFuture = Number.POSITIVE_INFINITY;
   const take = (entry: FileEntry): void => {
+    if (entry.size < 0) unreadable = true;
+    else stamps?.add(entry.sourcePath, entry.size, entry.mtimeMs);
     if (entry.problems.length > 0) {
       const file = problemFile(config, contentDir, entry.sourcePath);
       for (const p of entry.problems) problems.push({ file, ...p });
@@ -170,11 +197,14 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
       return;
     }
     owners.set(header.id, entry.sourcePath);
-    if (header.date.getTime() > now.getTime()) {
+    const date = header.date.getTime();
+    if (date > now.getTime()) {
       stats.future++;
+      if (date < oldestFuture) oldestFuture = date;
       return;
     }
     stats.published++;
+    if (date > newestPublished) newestPublished = date;
     visit(header);
   };
 
@@ -212,5 +242,14 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
 
   // A failed cache write is reported first, as when the cache was written before the posts
   // were sorted out.
-  return { problems: cacheProblem === undefined ? problems : [cacheProblem, ...problems], stats };
+  const result: ScanResult = { problems: cacheProblem === undefined ? problems : [cacheProblem, ...problems], stats };
+  if (stamps !== undefined && !unreadable && cacheProblem === undefined) {
+    result.inputs = {
+      posts: stamps.digest(),
+      validFrom: Number.isFinite(newestPublished) ? newestPublished : null,
+      validUntil: Number.isFinite(oldestFuture) ? oldestFuture : null,
+      listing,
+    };
+  }
+  return result;
 }

@@ -14,7 +14,7 @@ export { renderJsonFeed } from './json.js';
 export { FeedPlanner, planFeeds, postsNeedingContent, termSlug, type FeedSet } from './plan.js';
 export { renderRss } from './rss.js';
 export { writeFileAtomic } from './write.js';
-export { currentSets, emptyManifest, fingerprintSet, loadManifest, saveManifest, setFiles, stampOf, type FeedManifest } from './manifest.js';
+export { currentSets, emptyManifest, filesUnchanged, fingerprintSet, loadManifest, saveManifest, setFiles, stampOf, type FeedManifest, type FileStamp } from './manifest.js';
 
 /** Paths relative to the output folder, posix separators, sorted. */
 export interface BuildFeedsResult {

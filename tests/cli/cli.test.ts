@@ -55,8 +55,11 @@ describe('feedletter CLI on the sample blog', () => {
     expect(stderr.join('')).toMatch(/2026-01-11-inflection-ai-amd\.md.*title/);
 
     stdout = [];
+    stderr = [];
     expect(await cli(dir, 'build')).toBe(EXIT.ok);
     expect(stdout.join('')).toMatch(/ 0 files written/);
+    // nothing changed, nothing was read: the warning is printed all the same
+    expect(stderr.join('')).toMatch(/2026-01-11-inflection-ai-amd\.md.*title/);
   });
 
   it('one bad post: build writes the good ones, names the file and field, exits 1; check writes nothing', async () => {
@@ -71,6 +74,10 @@ describe('feedletter CLI on the sample blog', () => {
     expect(stderr.join('')).toMatch(/2026-01-12-bad\.md.*date/);
     const json = JSON.parse(readFileSync(path.join(dir, 'public/feed.json'), 'utf8')) as { items: unknown[] };
     expect(json.items).toHaveLength(2);
+    // and again on an unchanged blog
+    stderr = [];
+    expect(await cli(dir, 'build')).toBe(EXIT.partial);
+    expect(stderr.join('')).toMatch(/2026-01-12-bad\.md.*date/);
   });
 
   it('a config mistake exits 78 and prints every problem with its line', async () => {

@@ -87,6 +87,13 @@ describe('config', () => {
     expect(parseConfig('digest:\n  firstRunLookback: all\n', 'c.yaml').config?.digest.firstRunLookback).toBe(Number.POSITIVE_INFINITY);
   });
 
+  it('accepts time zone aliases as well as canonical names', () => {
+    for (const tz of ['UTC', 'Etc/UTC', 'GMT', 'US/Pacific', 'Asia/Calcutta', 'asia/tokyo', 'Europe/Berlin']) {
+      expect(parseConfig(`site:\n  timezone: ${tz}\n`, 'c.yaml').errors, tz).toEqual([]);
+    }
+    expect(parseConfig('schedule:\n  timezone: Asia/Tokio\n', 'c.yaml').errors.map((e) => e.field)).toEqual(['schedule.timezone']);
+  });
+
   it('reports YAML syntax errors with their line', () => {
     const { errors } = parseConfig('site:\n  title: [unclosed\nfeeds:\n  limit: 3\n', 'c.yaml');
     expect(errors.length).toBeGreaterThan(0);

@@ -69,7 +69,6 @@ export interface ContentResult extends ScanResult {
   headers: PostHeader[];
 }
 
-
 /** Everything in the config a cached header depends on: change any of it and the cache is rebuilt. */
 function fingerprint(config: Config): string {
   return JSON.stringify([CACHE_VERSION, config.site.url, config.site.timezone, config.site.author.name, config.permalink, config.content.endMarker ?? null]);

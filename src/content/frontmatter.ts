@@ -85,14 +85,9 @@ export function parseFrontMatter(split: Extract<Split, { kind: 'ok' }>): ParsedM
   if (!['yaml', 'yml', 'toml', 'json'].includes(language)) {
     throw new FrontMatterError(`front matter in "${language}" is not accepted (only YAML and TOML)`, 1);
   }
-  // gray-matter gets exactly the block we found, so its own (looser) search for the closing
-  // delimiter cannot disagree with ours.
-  const source = `${delimiter}${delimiter === '---' && language !== 'yaml' ? language : ''}\n${block}${delimiter}\n`;
   let data: unknown;
   try {
-    // Loaded on first use (about 50 ms): a warm build takes every header from the cache.
-    matter ??= require('gray-matter') as typeof grayMatter;
-    data = matter(source, delimiter === '+++' ? { delimiters: '+++', language: 'toml', engines } : { engines }).data;
+    data = delimiter === '---' && language === 'yaml' ? yamlData(block) : grayMatterData(split);
   } catch (error) {
     throw new FrontMatterError(describeParseError(error), parseErrorLine(error));
   }
@@ -101,6 +96,45 @@ export function parseFrontMatter(split: Extract<Split, { kind: 'ok' }>): ParsedM
     throw new FrontMatterError('front matter must be a mapping of keys to values', 2);
   }
   return { data: data as Record<string, unknown> };
+}
+
+/** Loaded on first use (about 50 ms): a warm build takes every header from the cache. */
+function loadGrayMatter(): typeof grayMatter {
+  matter ??= require('gray-matter') as typeof grayMatter;
+  return matter;
+}
+
+/**
+ * What `gray-matter` makes of a block: the whole call, as for any front matter. gray-matter gets
+ * exactly the block we found, so its own (looser) search for the closing delimiter cannot go past
+ * ours.
+ */
+export function grayMatterData(split: Extract<Split, { kind: 'ok' }>): unknown {
+  const { language, matter: block, delimiter } = split;
+  const source = `${delimiter}${delimiter === '---' && language !== 'yaml' ? language : ''}\n${block}${delimiter}\n`;
+  return loadGrayMatter()(source, delimiter === '+++' ? { delimiters: '+++', language: 'toml', engines } : { engines }).data;
+}
+
+/**
+ * `grayMatterData` of a `---` YAML block, by the steps gray-matter 4 takes for it, without the
+ * rest of its work per call (a Buffer copy of the source, option objects merged four times,
+ * properties defined on the file object), which cost about as much as js-yaml itself.
+ *
+ * For `---\n${block}---\n` gray-matter strips the opening `---`; the language after it is the
+ * text before the first line end, which is the `\n` right there: none. It cuts the rest at the
+ * first `\n---` (the one we added, unless the block has a line starting with `---` of its own),
+ * treats a block of nothing but blank lines and `#` comments as `{}`, and otherwise parses it
+ * with its `yaml` engine (js-yaml's `safeLoad`; the options gray-matter passes along have no
+ * key js-yaml reads). A null result becomes `{}` (its `excerpt` step).
+ */
+export function yamlData(block: string): unknown {
+  const rest = `\n${block}---\n`;
+  const text = rest.slice(0, rest.indexOf('\n---'));
+  if (text.replace(/^\s*#[^\n]+/gm, '').trim() === '') return {};
+  // `matter.engines` is public (README, "engines") but missing from gray-matter's types.
+  const { engines: own } = loadGrayMatter() as unknown as { engines: { yaml: { parse: (text: string) => unknown } } };
+  const data = own.yaml.parse(text);
+  return data ?? {};
 }
 
 function describeParseError(error: unknown): string {

@@ -41,19 +41,32 @@ export class Utf8Error extends Error {
  * SIMD in Node) cost a fifth of it, which counts over 100,000 files.
  */
 export function decodeUtf8(bytes: Buffer, partial: boolean): string {
-  let end = bytes.length;
-  if (partial) end -= incompleteTail(bytes);
+  const end = checkUtf8(bytes, bytes.length, partial);
+  return decodeChecked(bytes, end);
+}
+
+/**
+ * Throws Utf8Error unless `bytes[0, length)` is UTF-8 (with `partial`, a character cut at the end
+ * is not an error). Returns where the whole characters end.
+ */
+function checkUtf8(bytes: Buffer, length: number, partial: boolean): number {
+  const end = partial ? length - incompleteTail(bytes, length) : length;
   const whole = end === bytes.length ? bytes : bytes.subarray(0, end);
   if (!isUtf8(whole)) throw new Utf8Error(lineOfInvalidUtf8(whole));
-  let text = whole.toString('utf8');
+  return end;
+}
+
+/** Decodes `bytes[0, end)`, known to be UTF-8: no BOM, `\n` line ends. */
+function decodeChecked(bytes: Buffer, end: number): string {
+  let text = bytes.toString('utf8', 0, end);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   return text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
 }
 
-/** Bytes at the end of `bytes` that start a character whose other bytes were not read. */
-function incompleteTail(bytes: Uint8Array): number {
-  for (let k = 1; k <= Math.min(3, bytes.length); k++) {
-    const b = bytes[bytes.length - k] ?? 0;
+/** Bytes at the end of `bytes[0, length)` that start a character whose other bytes were not read. */
+function incompleteTail(bytes: Uint8Array, length: number): number {
+  for (let k = 1; k <= Math.min(3, length); k++) {
+    const b = bytes[length - k] ?? 0;
     if ((b & 0xc0) === 0x80) continue; // continuation byte: look further back
     const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
     return need > k ? k : 0;
@@ -94,7 +107,7 @@ export interface TextHeader {
   problems: FileProblem[];
 }
 
-export function headerFromText(text: string, complete: boolean, sourcePath: string, config: Config, intern?: Intern): TextHeader | 'more' {
+export function headerFromText(text: string, complete: boolean, sourcePath: string, config: Config, intern?: Intern, memo?: MatterMemo): TextHeader | 'more' {
   const split = splitFrontMatter(text, complete);
   if (split.kind === 'unclosed') {
     if (!complete) return 'more';
@@ -103,17 +116,33 @@ export function headerFromText(text: string, complete: boolean, sourcePath: stri
   let data: Record<string, unknown> = {};
   let matter = '';
   if (split.kind === 'ok') {
-    try {
-      data = parseFrontMatter(split).data;
-      matter = split.matter;
-    } catch (error) {
-      if (!(error instanceof FrontMatterError)) throw error;
-      return { sourcePath, header: undefined, draft: false, problems: [{ ...(error.line === undefined ? {} : { line: error.line }), message: error.message, hint: 'check the YAML (or TOML) between the delimiters: quoting, indentation, colons', severity: 'error' }] };
+    if (memo?.data !== undefined && memo.language === split.language && memo.matter === split.matter) {
+      data = memo.data;
+    } else {
+      try {
+        data = parseFrontMatter(split).data;
+      } catch (error) {
+        if (!(error instanceof FrontMatterError)) throw error;
+        return { sourcePath, header: undefined, draft: false, problems: [{ ...(error.line === undefined ? {} : { line: error.line }), message: error.message, hint: 'check the YAML (or TOML) between the delimiters: quoting, indentation, colons', severity: 'error' }] };
+      }
+      if (memo !== undefined) Object.assign(memo, { language: split.language, matter: split.matter, data });
     }
+    matter = split.matter;
   }
   const result = buildHeader({ sourcePath, data, matter, split, complete }, config, intern);
   if (result.status === 'more') return 'more';
   return { sourcePath, header: result.header, draft: result.draft, problems: result.problems };
+}
+
+/**
+ * The front matter parsed by the last call of `headerFromText` for one file: when it needs more
+ * of the file, the next call finds the same block and parsing it again would give the same data
+ * (buildHeader only reads it).
+ */
+export interface MatterMemo {
+  language?: string;
+  matter?: string;
+  data?: Record<string, unknown>;
 }
 
 // One scratch buffer: reads are synchronous, so it is never shared by two files at once.
@@ -138,6 +167,8 @@ export function readHeader(absolutePath: string, sourcePath: string, config: Con
     let filled = 0;
     // Decoding is the costly part, not reading: decode a little first, more only when needed.
     let decodeUpTo = FIRST_DECODE;
+    let first = true;
+    const memo: MatterMemo = {};
     for (;;) {
       while (filled < length) {
         const bytesRead = readSync(fd, buffer, filled, length - filled, filled);
@@ -149,17 +180,26 @@ export function readHeader(absolutePath: string, sourcePath: string, config: Con
       const complete = fileComplete && upTo === filled;
       let text: string;
       try {
-        text = decodeUtf8(buffer.subarray(0, upTo), !complete);
+        const end = checkUtf8(buffer, upTo, !complete);
+        // The first time, only the front matter is decoded when its end is found (all that a
+        // post with a title and an excerpt needs), but as many bytes are checked as before.
+        const matterEnd = first ? frontMatterEnd(buffer, end) : undefined;
+        text = decodeChecked(buffer, matterEnd ?? end);
+        const parsed = headerFromText(text, complete && matterEnd === undefined, sourcePath, config, intern, memo);
+        if (parsed !== 'more') {
+          // The header object is fresh: complete it in place rather than copy it (100,000 of them).
+          const header = parsed.header === undefined ? undefined : Object.assign(parsed.header, { size, mtimeMs });
+          return { sourcePath, size, mtimeMs, header, draft: parsed.draft, problems: parsed.problems };
+        }
+        if (matterEnd !== undefined) {
+          first = false;
+          continue; // the same bytes, this time decoded up to `upTo`
+        }
       } catch (error) {
         if (!(error instanceof Utf8Error)) throw error;
         return { sourcePath, size, mtimeMs, header: undefined, draft: false, problems: [{ line: error.line, message: 'is not valid UTF-8', hint: 'save the file as UTF-8', severity: 'error' }] };
       }
-      const parsed = headerFromText(text, complete, sourcePath, config, intern);
-      if (parsed !== 'more') {
-        // The header object is fresh: complete it in place rather than copy it (100,000 of them).
-        const header = parsed.header === undefined ? undefined : Object.assign(parsed.header, { size, mtimeMs });
-        return { sourcePath, size, mtimeMs, header, draft: parsed.draft, problems: parsed.problems };
-      }
+      first = false;
       if (upTo < filled) {
         decodeUpTo = filled;
         continue;
@@ -174,4 +214,21 @@ export function readHeader(absolutePath: string, sourcePath: string, config: Con
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Where the line that closes a front matter ends in `bytes[0, end)`, if it is there and the text
+ * goes on after it; undefined otherwise. Only a guess of how much to decode first: a wrong one
+ * costs a second decode, never a wrong header (headerFromText judges the text it gets).
+ */
+function frontMatterEnd(bytes: Buffer, end: number): number | undefined {
+  const start = bytes[0] === 0xef ? 3 : 0; // a BOM
+  const opener = bytes[start];
+  if ((opener !== 0x2d && opener !== 0x2b) || bytes[start + 1] !== opener || bytes[start + 2] !== opener) return undefined;
+  const first = bytes.indexOf(0x0a, start);
+  if (first === -1 || first >= end) return undefined;
+  const close = bytes.indexOf(opener === 0x2d ? '\n---' : '\n+++', first);
+  if (close === -1 || close >= end) return undefined;
+  const lineEnd = bytes.indexOf(0x0a, close + 1);
+  return lineEnd === -1 || lineEnd + 1 >= end ? undefined : lineEnd + 1;
 }

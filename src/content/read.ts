@@ -107,7 +107,17 @@ export interface TextHeader {
   problems: FileProblem[];
 }
 
-export function headerFromText(text: string, complete: boolean, sourcePath: string, config: Config, intern?: Intern, memo?: MatterMemo): TextHeader | 'more' {
+/** What `headerFromText` may be given besides the text. */
+export interface HeaderContext {
+  intern?: Intern | undefined;
+  /** Kept between the calls for one file (see MatterMemo). */
+  memo?: MatterMemo | undefined;
+  /** The file's size and mtime: the header is then a whole PostHeader. */
+  stat?: { size: number; mtimeMs: number } | undefined;
+}
+
+export function headerFromText(text: string, complete: boolean, sourcePath: string, config: Config, context: HeaderContext = {}): TextHeader | 'more' {
+  const { intern, memo, stat } = context;
   const split = splitFrontMatter(text, complete);
   if (split.kind === 'unclosed') {
     if (!complete) return 'more';
@@ -129,7 +139,7 @@ export function headerFromText(text: string, complete: boolean, sourcePath: stri
     }
     matter = split.matter;
   }
-  const result = buildHeader({ sourcePath, data, matter, split, complete }, config, intern);
+  const result = buildHeader({ sourcePath, data, matter, split, complete, stat }, config, intern);
   if (result.status === 'more') return 'more';
   return { sourcePath, header: result.header, draft: result.draft, problems: result.problems };
 }
@@ -168,7 +178,7 @@ export function readHeader(absolutePath: string, sourcePath: string, config: Con
     // Decoding is the costly part, not reading: decode a little first, more only when needed.
     let decodeUpTo = FIRST_DECODE;
     let first = true;
-    const memo: MatterMemo = {};
+    const context: HeaderContext = { intern, memo: {}, stat: { size, mtimeMs } };
     for (;;) {
       while (filled < length) {
         const bytesRead = readSync(fd, buffer, filled, length - filled, filled);
@@ -185,11 +195,10 @@ export function readHeader(absolutePath: string, sourcePath: string, config: Con
         // post with a title and an excerpt needs), but as many bytes are checked as before.
         const matterEnd = first ? frontMatterEnd(buffer, end) : undefined;
         text = decodeChecked(buffer, matterEnd ?? end);
-        const parsed = headerFromText(text, complete && matterEnd === undefined, sourcePath, config, intern, memo);
+        const parsed = headerFromText(text, complete && matterEnd === undefined, sourcePath, config, context);
         if (parsed !== 'more') {
-          // The header object is fresh: complete it in place rather than copy it (100,000 of them).
-          const header = parsed.header === undefined ? undefined : Object.assign(parsed.header, { size, mtimeMs });
-          return { sourcePath, size, mtimeMs, header, draft: parsed.draft, problems: parsed.problems };
+          // Given the stat, buildHeader made the header a whole PostHeader.
+          return { sourcePath, size, mtimeMs, header: parsed.header as PostHeader | undefined, draft: parsed.draft, problems: parsed.problems };
         }
         if (matterEnd !== undefined) {
           first = false;

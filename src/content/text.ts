@@ -101,6 +101,7 @@ function tokensToText(tokens: readonly Token[]): string {
 
 /** Drops a trailing run of U+FFFD (a character cut in half upstream). Returns whether it did. */
 export function dropTrailingReplacementChar(s: string): { text: string; dropped: boolean } {
+  if (!s.includes('\uFFFD')) return { text: s, dropped: false }; // the pattern needs one
   const text = s.replace(/[\uFFFD\s]*\uFFFD[\uFFFD\s]*$/u, '');
   return { text: text === s ? s : text.trimEnd(), dropped: text !== s };
 }

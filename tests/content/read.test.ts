@@ -216,6 +216,8 @@ describe('readPosts: taxonomy and authors', () => {
       [`${P}/2026-01-02-b.md`]: post('title: B\ncategory: Big Data\ntag: solo'),
       [`${P}/2026-01-03-c.md`]: post('title: C\ncategories:\n  - 投資分析\ntags: a a b'),
       [`content/blog/_posts/2026-01-04-d.md`]: post('title: D\ncategories: x'),
+      [`${P}/2026-01-05-e.md`]: post('title: E\ncategories: [x, y, x]\ntags: [b, a, c, a, b, d]\nauthors: [Ann, Bo, Ann]'),
+      [`${P}/2026-01-06-f.md`]: post(`title: F\ntags: [${Array.from({ length: 20 }, (_, i) => `t${i % 17}`).join(', ')}]`),
     });
     const r = await read(root, { config: makeConfig({ content: { include: ['**/_posts/**/*.md'] } }) });
     const get = (t: string) => r.headers.find((h) => h.title === t);
@@ -224,6 +226,9 @@ describe('readPosts: taxonomy and authors', () => {
     expect(get('C')).toMatchObject({ categories: ['投資分析'], tags: ['a', 'b'] });
     // Jekyll: folders above _posts are categories.
     expect(get('D')?.categories).toEqual(['blog', 'x']);
+    // Repeats are dropped, first places kept: short lists and long ones.
+    expect(get('E')).toMatchObject({ categories: ['x', 'y'], tags: ['b', 'a', 'c', 'd'], authors: ['Ann', 'Bo'] });
+    expect(get('F')?.tags).toEqual(Array.from({ length: 17 }, (_, i) => `t${i}`));
   });
 
   it('reads author as string or list, authors too, and falls back to the site author', async () => {

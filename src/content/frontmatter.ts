@@ -128,8 +128,31 @@ export function grayMatterData(split: Extract<Split, { kind: 'ok' }>): unknown {
  * key js-yaml reads). A null result becomes `{}` (its `excerpt` step).
  */
 export function yamlData(block: string): unknown {
+  return parseYaml(yamlText(block));
+}
+
+/**
+ * The text gray-matter hands js-yaml for `block` (see yamlData), as js-yaml then reads it: js-yaml
+ * first adds a `\n` to a text that ends neither in `\n` nor `\r`. Adding it here, where the
+ * block usually has it already, saves a copy of the block.
+ */
+function yamlText(block: string): string {
+  // The usual block (splitFrontMatter's) ends with the `\n` before the closing line.
+  if (block.endsWith('\n') && !block.startsWith('---')) {
+    const inner = block.indexOf('\n---');
+    const cut = inner === -1 ? block.length - 1 : inner; // the `\n` gray-matter cuts before
+    const last = block.charCodeAt(cut - 1);
+    if (cut > 0 && last !== 0x0a && last !== 0x0d) return `\n${block.slice(0, cut + 1)}`;
+  }
   const rest = `\n${block}---\n`;
-  const text = rest.slice(0, rest.indexOf('\n---'));
+  const close = rest.indexOf('\n---');
+  const text = rest.slice(0, close === -1 ? rest.length : close);
+  const end = text.charCodeAt(text.length - 1);
+  return text === '' || end === 0x0a || end === 0x0d ? text : `${text}\n`;
+}
+
+function parseYaml(text: string): unknown {
+  // Blank lines and comments only: gray-matter's `{}` (a `\n` more or less changes nothing here).
   if (text.replace(/^\s*#[^\n]+/gm, '').trim() === '') return {};
   // `matter.engines` is public (README, "engines") but missing from gray-matter's types.
   const { engines: own } = loadGrayMatter() as unknown as { engines: { yaml: { parse: (text: string) => unknown } } };
@@ -156,9 +179,24 @@ function parseErrorLine(error: unknown): number | undefined {
   return undefined;
 }
 
+// The patterns of the few keys asked about (date, updated, ...), compiled once. Not global nor
+// sticky: exec does not depend on lastIndex, so sharing one is safe.
+const keyPatterns = new Map<string, RegExp>();
+
+function keyPattern(key: string, kind: 'line' | 'value', make: () => RegExp): RegExp {
+  const id = `${kind}:${key}`;
+  let re = keyPatterns.get(id);
+  if (re === undefined) {
+    re = make();
+    if (keyPatterns.size >= 1000) keyPatterns.clear();
+    keyPatterns.set(id, re);
+  }
+  return re;
+}
+
 /** 1-based file line of a top-level key in the block, if written on a line of its own. */
 export function keyLine(block: string, key: string): number | undefined {
-  const re = new RegExp(`^["']?${key}["']?[ \\t]*[:=]`, 'm');
+  const re = keyPattern(key, 'line', () => new RegExp(`^["']?${key}["']?[ \\t]*[:=]`, 'm'));
   const m = re.exec(block);
   return m === null ? undefined : countLines(block, m.index) + 2;
 }
@@ -169,7 +207,7 @@ export function keyLine(block: string, key: string): number | undefined {
  * error. So dates are re-read from their text.
  */
 export function rawScalar(block: string, key: string): string | undefined {
-  const re = new RegExp(`^["']?${key}["']?[ \\t]*[:=][ \\t]*(.*)$`, 'm');
+  const re = keyPattern(key, 'value', () => new RegExp(`^["']?${key}["']?[ \\t]*[:=][ \\t]*(.*)$`, 'm'));
   const m = re.exec(block);
   if (m === null) return undefined;
   let value = (m[1] ?? '').replace(/[ \t]+#.*$/, '').trim();

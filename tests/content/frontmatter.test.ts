@@ -90,6 +90,16 @@ describe('yamlData: gray-matter without its per-call overhead', () => {
       '- a\n- b\n',
       'a: [\n',
       'date: 2023-03-10 22:41:44 +0000\ntitle: "**t**"\n',
+      // Blocks splitFrontMatter never makes, for the general path: no final line end, CR, blank end.
+      'a: 1',
+      'a: [',
+      'a: 1\r\n',
+      'a: [\r\n',
+      'a: 1\r\n---x\r\n',
+      'a: 1\n\n',
+      'a: [\n\n---x\n',
+      '\n\n',
+      '# c',
     ];
     for (const block of blocks) expect(outcome(() => yamlData(block)), JSON.stringify(block)).toEqual(outcome(() => grayMatterData(split(block))));
   });

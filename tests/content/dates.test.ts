@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDateString, zonedWallClockToUtc } from '../../src/content/dates.js';
+import { parseDateByPattern, parseDateString, zonedWallClockToUtc, type DateParse } from '../../src/content/dates.js';
 
 const iso = (s: string, tz: string): string => {
   const r = parseDateString(s, tz);
@@ -53,5 +53,41 @@ describe('zonedWallClockToUtc', () => {
   it('is the inverse of the zone offset', () => {
     expect(new Date(zonedWallClockToUtc(Date.UTC(2026, 0, 11, 9, 0, 0), 'Asia/Tokyo')).toISOString()).toBe('2026-01-11T00:00:00.000Z');
     expect(new Date(zonedWallClockToUtc(Date.UTC(2026, 6, 1, 12, 0, 0), 'America/New_York')).toISOString()).toBe('2026-07-01T16:00:00.000Z');
+  });
+});
+
+describe("parseDateString's shortcut for Jekyll's form", () => {
+  const outcome = (r: DateParse): string => (r.ok ? `ok ${r.date.getTime()} ${Object.is(r.date.getTime(), -0)}` : `error ${r.message}`);
+
+  it('gives what the pattern gives, on generated texts near the form', () => {
+    let a = 3;
+    const next = (): number => {
+      a = (a * 1103515245 + 12345) % 2147483648;
+      return a / 2147483648;
+    };
+    const pick = (list: string): string => list[Math.floor(next() * list.length)] as string;
+    let shortcut = 0;
+    for (let n = 0; n < 20000; n++) {
+      const year = String(Math.floor(next() * 10000)).padStart(4, '0');
+      const two = (max: number): string => String(Math.floor(next() * max)).padStart(2, '0');
+      let s = `${year}-${two(14)}-${two(33)} ${two(26)}:${two(62)}:${two(62)} ${pick('+-')}${two(26)}${two(62)}`;
+      // Now and then one character replaced, one added or taken away, or spaces around.
+      const r = next();
+      const at = Math.floor(next() * s.length);
+      if (r < 0.15) s = s.slice(0, at) + pick('0123456789 -:+T\tZx.,') + s.slice(at + 1);
+      else if (r < 0.2) s = s.slice(0, at) + pick('0 :-') + s.slice(at);
+      else if (r < 0.25) s = s.slice(0, at) + s.slice(at + 1);
+      else if (r < 0.3) s = ` ${s}\t`;
+      if (s.trim().length === 25) shortcut++;
+      for (const zone of ['UTC', 'Asia/Tokyo']) expect(outcome(parseDateString(s, zone)), s).toBe(outcome(parseDateByPattern(s, zone)));
+    }
+    expect(shortcut).toBeGreaterThan(15000);
+  });
+
+  it('reads the corpus form and reports impossible fields as before', () => {
+    expect(iso('2023-03-10 22:41:44 +0000', 'Asia/Tokyo')).toBe('2023-03-10T22:41:44.000Z');
+    expect(iso('2023-03-10 22:41:44 -0930', 'UTC')).toBe('2023-03-11T08:11:44.000Z');
+    expect(parseDateString('2023-02-29 22:41:44 +0000', 'UTC')).toEqual({ ok: false, message: '"2023-02-29 22:41:44 +0000" is not a day of the calendar (2023-02 has 28 days)' });
+    expect(parseDateString('2023-03-10 22:41:44 +2400', 'UTC')).toEqual({ ok: false, message: '"2023-03-10 22:41:44 +2400" has an impossible offset' });
   });
 });

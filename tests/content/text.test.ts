@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dropTrailingReplacementChar, markdownInlineToText, markdownItInlineToText, stripInvalidXmlChars, truncateText } from '../../src/content/text.js';
+import { detach, dropTrailingReplacementChar, markdownInlineToText, markdownItInlineToText, stripInvalidXmlChars, truncateText } from '../../src/content/text.js';
 
 describe('stripInvalidXmlChars', () => {
   it('removes C0 controls except TAB, LF, CR', () => {
@@ -139,5 +139,15 @@ describe('truncateText', () => {
     expect(cut.endsWith('…')).toBe(true);
     expect(stripInvalidXmlChars(cut)).toBe(cut);
     expect(truncateText('short', 300)).toBe('short');
+  });
+});
+
+describe('detach', () => {
+  it('copies any string exactly', () => {
+    const strings = ['', 'short', 'https://example.com/a/b/c/', '日本語のタイトルです、長め', 'quotes " and \\ backslash \u2028\u2029 \u0000\u001f', 'lone \uD800 and \uDC00 halves, pair 😀', 'x'.repeat(5000)];
+    for (const s of strings) {
+      const parent = `<<${s}>>`;
+      expect(detach(parent.slice(2, -2))).toBe(s);
+    }
   });
 });

@@ -120,31 +120,48 @@ function utcWallClock(instant: number): WallClock {
 }
 
 const DAY = 86_400_000;
-// Offsets per zone and UTC day: formatToParts costs microseconds, and 100,000 posts fall on few days.
-const dayOffsets = new Map<string, Map<number, number>>();
+
+/** What is known of one zone: offsets of whole UTC days, and offsets at the start of UTC days. */
+interface ZoneCache {
+  days: Map<number, number>;
+  starts: Map<number, number>;
+}
+// formatToParts costs microseconds, and 100,000 posts fall on few days (a few per day).
+const zoneCaches = new Map<string, ZoneCache>();
 
 function offsetOfSecond(instant: number, timeZone: string): number {
   const w = formattedWallClock(instant, timeZone);
   return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) - instant;
 }
 
+function startOffset(cache: ZoneCache, day: number, timeZone: string): number {
+  let offset = cache.starts.get(day);
+  if (offset === undefined) {
+    offset = offsetOfSecond(day * DAY, timeZone);
+    if (cache.starts.size > 100_000) cache.starts.clear();
+    cache.starts.set(day, offset);
+  }
+  return offset;
+}
+
 /** Offset of `timeZone` at `instant`, in ms (local minus UTC). */
 export function zoneOffset(instant: number, timeZone: string): number {
   if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return 0;
   const day = Math.floor(instant / DAY);
-  let zone = dayOffsets.get(timeZone);
-  if (zone === undefined) {
-    zone = new Map();
-    dayOffsets.set(timeZone, zone);
+  let cache = zoneCaches.get(timeZone);
+  if (cache === undefined) {
+    cache = { days: new Map(), starts: new Map() };
+    zoneCaches.set(timeZone, cache);
   }
-  const known = zone.get(day);
+  const known = cache.days.get(day);
   if (known !== undefined) return known;
-  // Zones change offset at most once a day: equal offsets at both ends mean the whole day has it.
-  const start = offsetOfSecond(day * DAY, timeZone);
-  const end = offsetOfSecond(day * DAY + DAY - 1000, timeZone);
-  if (start === end) {
-    if (zone.size > 100_000) zone.clear();
-    zone.set(day, start);
+  // Zones change offset at most once in 24 hours: the same offset at the start of this UTC day
+  // and at the start of the next means the whole day has it. A day's end being the next day's
+  // start, posts on days in a row cost one formatToParts a day, not two.
+  const start = startOffset(cache, day, timeZone);
+  if (start === startOffset(cache, day + 1, timeZone)) {
+    if (cache.days.size > 100_000) cache.days.clear();
+    cache.days.set(day, start);
     return start;
   }
   return offsetOfSecond(instant - (((instant % 1000) + 1000) % 1000), timeZone);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDateByPattern, parseDateString, zonedWallClockToUtc, type DateParse } from '../../src/content/dates.js';
+import { parseDateByPattern, parseDateString, zonedWallClockToUtc, zoneOffset, type DateParse } from '../../src/content/dates.js';
 
 const iso = (s: string, tz: string): string => {
   const r = parseDateString(s, tz);
@@ -89,5 +89,51 @@ describe("parseDateString's shortcut for Jekyll's form", () => {
     expect(iso('2023-03-10 22:41:44 -0930', 'UTC')).toBe('2023-03-11T08:11:44.000Z');
     expect(parseDateString('2023-02-29 22:41:44 +0000', 'UTC')).toEqual({ ok: false, message: '"2023-02-29 22:41:44 +0000" is not a day of the calendar (2023-02 has 28 days)' });
     expect(parseDateString('2023-03-10 22:41:44 +2400', 'UTC')).toEqual({ ok: false, message: '"2023-03-10 22:41:44 +2400" has an impossible offset' });
+  });
+});
+
+describe('zoneOffset', () => {
+  /** The offset at `instant` straight from Intl, nothing cached (rounded down to its second). */
+  const formats = new Map<string, Intl.DateTimeFormat>();
+  function reference(instant: number, timeZone: string): number {
+    const second = instant - (((instant % 1000) + 1000) % 1000);
+    let format = formats.get(timeZone);
+    if (format === undefined) {
+      format = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+      formats.set(timeZone, format);
+    }
+    const parts = format.formatToParts(new Date(second));
+    const n = (type: string): number => Number(parts.find((p) => p.type === type)?.value);
+    return Date.UTC(n('year'), n('month') - 1, n('day'), n('hour') % 24, n('minute'), n('second')) - second;
+  }
+
+  it('agrees with Intl around the transitions of zones with DST, odd offsets and skipped days', () => {
+    let a = 17;
+    const next = (): number => {
+      a = (a * 1103515245 + 12345) % 2147483648;
+      return a / 2147483648;
+    };
+    const from = Date.UTC(1985, 0, 1);
+    const to = Date.UTC(2035, 0, 1);
+    for (const zone of ['Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'America/Santiago', 'Africa/Casablanca', 'Pacific/Apia', 'Asia/Tokyo', 'America/St_Johns']) {
+      const instants = Array.from({ length: 300 }, () => from + Math.floor(next() * (to - from)));
+      instants.sort((x, y) => x - y);
+      const probes: number[] = [...instants];
+      // Each change of offset between two samples: find its second, and probe all around it.
+      for (let i = 1; i < instants.length; i++) {
+        let lo = instants[i - 1] as number;
+        let hi = instants[i] as number;
+        if (reference(lo, zone) === reference(hi, zone)) continue;
+        while (hi - lo > 1000) {
+          const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
+          if (reference(mid, zone) === reference(lo, zone)) lo = mid;
+          else hi = mid;
+        }
+        for (const d of [-86_400_000, -43_200_000, -3_600_000, -1000, -1, 0, 1, 999, 1000, 3_600_000, 43_200_000, 86_400_000]) probes.push(hi + d);
+      }
+      // In an order that fills the caches from all sides.
+      probes.sort(() => next() - 0.5);
+      for (const t of probes) expect(zoneOffset(t, zone), `${zone} ${new Date(t).toISOString()}`).toBe(reference(t, zone));
+    }
   });
 });

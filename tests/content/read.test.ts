@@ -357,6 +357,10 @@ describe('readHeader: as much of the file as it takes', () => {
     'no-excerpt.md': post('title: "**題名**"\ndate: 2026-01-11', '最初の段落は\n二行です。\n\n二つ目。\n'),
     'no-title.md': post('date: 2026-01-11', '# 見出し **太字**\n\n段落。\n'),
     'long-paragraph.md': post('title: t\ndate: 2026-01-11', `${'長い段落。'.repeat(1500)}\n\n次。\n`),
+    // First paragraphs ending past the first decode, past the first read, and a file of 5 KB.
+    'paragraph-3k.md': post('title: t\ndate: 2026-01-11', `${'段落。'.repeat(330)}\n\n次。\n`),
+    'paragraph-10k.md': post('title: t\ndate: 2026-01-11', `${'段落。'.repeat(1100)}\n\n次。\n`),
+    'file-5k.md': post('title: t\ndate: 2026-01-11', `${'段落。'.repeat(550)}`),
     'long-matter.md': post(`title: t\ndate: 2026-01-11\nexcerpt: "${'あ'.repeat(1200)}"`, 'body\n'),
     'dots.md': '---\ntitle: t\ndate: 2026-01-11\n...\n\nFirst.\n\n---\n\nSecond.\n',
     'dashes-in-matter.md': '---\ntitle: t\n----x: 1\ndate: 2026-01-11\n---\n\nFirst.\n',

@@ -159,8 +159,11 @@ export interface MatterMemo {
   data?: Record<string, unknown>;
 }
 
-// One scratch buffer: reads are synchronous, so it is never shared by two files at once.
+// Scratch buffers: reads are synchronous, so neither is ever shared by two files at once. The
+// second one takes the first growth, for posts whose first paragraph runs past the first read.
 let scratch: Buffer | undefined;
+let grown: Buffer | undefined;
+const GROWN_CHUNK = 4 * FIRST_CHUNK;
 
 /**
  * Reads and parses one file's header from as little of it as it takes.
@@ -220,7 +223,7 @@ export function readHeader(absolutePath: string, sourcePath: string, config: Con
       // Rare: a long front matter or first paragraph. Grow fourfold, then to the whole file.
       length = length * 4 >= size / 2 ? size : length * 4;
       decodeUpTo = length;
-      const next = Buffer.allocUnsafe(length);
+      const next = length <= GROWN_CHUNK && buffer !== grown ? (grown ??= Buffer.allocUnsafe(GROWN_CHUNK)) : Buffer.allocUnsafe(length);
       buffer.copy(next, 0, 0, filled);
       buffer = next;
     }

@@ -21,26 +21,56 @@ export function daysInMonth(year: number, month: number): number {
 /** Parses one of Jekyll's date forms; a value without an offset is read in `timeZone`. */
 export function parseDateString(input: string, timeZone: string): DateParse {
   const s = input.trim();
-  const m = DATE_RE.exec(s);
+  // Jekyll's own form, `2026-01-11 04:57:32 +0900`, read without the regex (and its 12 captures):
+  // on such a text DATE_RE can only match one way, giving these fields.
+  if (s.length === 25 && isJekyllForm(s)) {
+    return dateFromFields(input, timeZone, digits(s, 0, 4), digits(s, 5, 7), digits(s, 8, 10), digits(s, 11, 13), digits(s, 14, 16), digits(s, 17, 19), 0, 'offset', s.charCodeAt(20) === 0x2d ? -1 : 1, digits(s, 21, 23), digits(s, 23, 25));
+  }
+  return parseDateByPattern(input, timeZone);
+}
+
+/** `parseDateString` by DATE_RE alone (the reference of its shortcut). */
+export function parseDateByPattern(input: string, timeZone: string): DateParse {
+  const m = DATE_RE.exec(input.trim());
   if (m === null) return { ok: false, message: `"${input}" is not a date` };
   const [, ys, mos, ds, hs, mis, ss, fs, zulu, sign, ohs, oms] = m;
-  const year = Number(ys);
-  const month = Number(mos);
-  const day = Number(ds);
-  const hour = Number(hs ?? 0);
-  const minute = Number(mis ?? 0);
-  const second = Number(ss ?? 0);
   const ms = fs === undefined ? 0 : Number(fs.slice(0, 3).padEnd(3, '0'));
+  const kind = zulu !== undefined ? 'zulu' : sign !== undefined ? 'offset' : 'local';
+  return dateFromFields(input, timeZone, Number(ys), Number(mos), Number(ds), Number(hs ?? 0), Number(mis ?? 0), Number(ss ?? 0), ms, kind, sign === '-' ? -1 : 1, Number(ohs), Number(oms ?? 0));
+}
+
+// `dddd-dd-dd dd:dd:dd +dddd`: what each position of Jekyll's form holds (d: a digit 0-9).
+const JEKYLL_FORM = 'dddd-dd-dd dd:dd:dd ±dddd';
+
+function isJekyllForm(s: string): boolean {
+  for (let i = 0; i < JEKYLL_FORM.length; i++) {
+    const c = s.charCodeAt(i);
+    const want = JEKYLL_FORM.charCodeAt(i);
+    if (want === 0x64 /* d */) {
+      if (c < 0x30 || c > 0x39) return false;
+    } else if (want === 0xb1 /* ± */) {
+      if (c !== 0x2b && c !== 0x2d) return false;
+    } else if (c !== want) return false;
+  }
+  return true;
+}
+
+/** The number the decimal digits `s[start, end)` write. */
+function digits(s: string, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i++) n = n * 10 + (s.charCodeAt(i) - 0x30);
+  return n;
+}
+
+function dateFromFields(input: string, timeZone: string, year: number, month: number, day: number, hour: number, minute: number, second: number, ms: number, kind: 'zulu' | 'offset' | 'local', sign: number, oh: number, om: number): DateParse {
   if (month < 1 || month > 12) return { ok: false, message: `"${input}" has no month ${month}` };
   if (day < 1 || day > daysInMonth(year, month)) return { ok: false, message: `"${input}" is not a day of the calendar (${year}-${String(month).padStart(2, '0')} has ${daysInMonth(year, month)} days)` };
   if (hour > 23 || minute > 59 || second > 59) return { ok: false, message: `"${input}" is not a time of day` };
   const wall = Date.UTC(year, month - 1, day, hour, minute, second, ms);
-  if (zulu !== undefined) return { ok: true, date: new Date(wall) };
-  if (sign !== undefined) {
-    const oh = Number(ohs);
-    const om = Number(oms ?? 0);
+  if (kind === 'zulu') return { ok: true, date: new Date(wall) };
+  if (kind === 'offset') {
     if (oh > 23 || om > 59) return { ok: false, message: `"${input}" has an impossible offset` };
-    const offset = (sign === '-' ? -1 : 1) * (oh * 60 + om) * 60_000;
+    const offset = sign * (oh * 60 + om) * 60_000;
     return { ok: true, date: new Date(wall - offset) };
   }
   return { ok: true, date: new Date(zonedWallClockToUtc(wall, timeZone)) };
@@ -90,31 +120,48 @@ function utcWallClock(instant: number): WallClock {
 }
 
 const DAY = 86_400_000;
-// Offsets per zone and UTC day: formatToParts costs microseconds, and 100,000 posts fall on few days.
-const dayOffsets = new Map<string, Map<number, number>>();
+
+/** What is known of one zone: offsets of whole UTC days, and offsets at the start of UTC days. */
+interface ZoneCache {
+  days: Map<number, number>;
+  starts: Map<number, number>;
+}
+// formatToParts costs microseconds, and 100,000 posts fall on few days (a few per day).
+const zoneCaches = new Map<string, ZoneCache>();
 
 function offsetOfSecond(instant: number, timeZone: string): number {
   const w = formattedWallClock(instant, timeZone);
   return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) - instant;
 }
 
+function startOffset(cache: ZoneCache, day: number, timeZone: string): number {
+  let offset = cache.starts.get(day);
+  if (offset === undefined) {
+    offset = offsetOfSecond(day * DAY, timeZone);
+    if (cache.starts.size > 100_000) cache.starts.clear();
+    cache.starts.set(day, offset);
+  }
+  return offset;
+}
+
 /** Offset of `timeZone` at `instant`, in ms (local minus UTC). */
 export function zoneOffset(instant: number, timeZone: string): number {
   if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return 0;
   const day = Math.floor(instant / DAY);
-  let zone = dayOffsets.get(timeZone);
-  if (zone === undefined) {
-    zone = new Map();
-    dayOffsets.set(timeZone, zone);
+  let cache = zoneCaches.get(timeZone);
+  if (cache === undefined) {
+    cache = { days: new Map(), starts: new Map() };
+    zoneCaches.set(timeZone, cache);
   }
-  const known = zone.get(day);
+  const known = cache.days.get(day);
   if (known !== undefined) return known;
-  // Zones change offset at most once a day: equal offsets at both ends mean the whole day has it.
-  const start = offsetOfSecond(day * DAY, timeZone);
-  const end = offsetOfSecond(day * DAY + DAY - 1000, timeZone);
-  if (start === end) {
-    if (zone.size > 100_000) zone.clear();
-    zone.set(day, start);
+  // Zones change offset at most once in 24 hours: the same offset at the start of this UTC day
+  // and at the start of the next means the whole day has it. A day's end being the next day's
+  // start, posts on days in a row cost one formatToParts a day, not two.
+  const start = startOffset(cache, day, timeZone);
+  if (start === startOffset(cache, day + 1, timeZone)) {
+    if (cache.days.size > 100_000) cache.days.clear();
+    cache.days.set(day, start);
     return start;
   }
   return offsetOfSecond(instant - (((instant % 1000) + 1000) % 1000), timeZone);

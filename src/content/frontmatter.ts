@@ -85,14 +85,9 @@ export function parseFrontMatter(split: Extract<Split, { kind: 'ok' }>): ParsedM
   if (!['yaml', 'yml', 'toml', 'json'].includes(language)) {
     throw new FrontMatterError(`front matter in "${language}" is not accepted (only YAML and TOML)`, 1);
   }
-  // gray-matter gets exactly the block we found, so its own (looser) search for the closing
-  // delimiter cannot disagree with ours.
-  const source = `${delimiter}${delimiter === '---' && language !== 'yaml' ? language : ''}\n${block}${delimiter}\n`;
   let data: unknown;
   try {
-    // Loaded on first use (about 50 ms): a warm build takes every header from the cache.
-    matter ??= require('gray-matter') as typeof grayMatter;
-    data = matter(source, delimiter === '+++' ? { delimiters: '+++', language: 'toml', engines } : { engines }).data;
+    data = delimiter === '---' && language === 'yaml' ? yamlData(block) : grayMatterData(split);
   } catch (error) {
     throw new FrontMatterError(describeParseError(error), parseErrorLine(error));
   }
@@ -101,6 +96,68 @@ export function parseFrontMatter(split: Extract<Split, { kind: 'ok' }>): ParsedM
     throw new FrontMatterError('front matter must be a mapping of keys to values', 2);
   }
   return { data: data as Record<string, unknown> };
+}
+
+/** Loaded on first use (about 50 ms): a warm build takes every header from the cache. */
+function loadGrayMatter(): typeof grayMatter {
+  matter ??= require('gray-matter') as typeof grayMatter;
+  return matter;
+}
+
+/**
+ * What `gray-matter` makes of a block: the whole call, as for any front matter. gray-matter gets
+ * exactly the block we found, so its own (looser) search for the closing delimiter cannot go past
+ * ours.
+ */
+export function grayMatterData(split: Extract<Split, { kind: 'ok' }>): unknown {
+  const { language, matter: block, delimiter } = split;
+  const source = `${delimiter}${delimiter === '---' && language !== 'yaml' ? language : ''}\n${block}${delimiter}\n`;
+  return loadGrayMatter()(source, delimiter === '+++' ? { delimiters: '+++', language: 'toml', engines } : { engines }).data;
+}
+
+/**
+ * `grayMatterData` of a `---` YAML block, by the steps gray-matter 4 takes for it, without the
+ * rest of its work per call (a Buffer copy of the source, option objects merged four times,
+ * properties defined on the file object), which cost about as much as js-yaml itself.
+ *
+ * For `---\n${block}---\n` gray-matter strips the opening `---`; the language after it is the
+ * text before the first line end, which is the `\n` right there: none. It cuts the rest at the
+ * first `\n---` (the one we added, unless the block has a line starting with `---` of its own),
+ * treats a block of nothing but blank lines and `#` comments as `{}`, and otherwise parses it
+ * with its `yaml` engine (js-yaml's `safeLoad`; the options gray-matter passes along have no
+ * key js-yaml reads). A null result becomes `{}` (its `excerpt` step).
+ */
+export function yamlData(block: string): unknown {
+  return parseYaml(yamlText(block));
+}
+
+/**
+ * The text gray-matter hands js-yaml for `block` (see yamlData), as js-yaml then reads it: js-yaml
+ * first adds a `\n` to a text that ends neither in `\n` nor `\r`. Adding it here, where the
+ * block usually has it already, saves a copy of the block.
+ */
+function yamlText(block: string): string {
+  // The usual block (splitFrontMatter's) ends with the `\n` before the closing line.
+  if (block.endsWith('\n') && !block.startsWith('---')) {
+    const inner = block.indexOf('\n---');
+    const cut = inner === -1 ? block.length - 1 : inner; // the `\n` gray-matter cuts before
+    const last = block.charCodeAt(cut - 1);
+    if (cut > 0 && last !== 0x0a && last !== 0x0d) return `\n${block.slice(0, cut + 1)}`;
+  }
+  const rest = `\n${block}---\n`;
+  const close = rest.indexOf('\n---');
+  const text = rest.slice(0, close === -1 ? rest.length : close);
+  const end = text.charCodeAt(text.length - 1);
+  return text === '' || end === 0x0a || end === 0x0d ? text : `${text}\n`;
+}
+
+function parseYaml(text: string): unknown {
+  // Blank lines and comments only: gray-matter's `{}` (a `\n` more or less changes nothing here).
+  if (text.replace(/^\s*#[^\n]+/gm, '').trim() === '') return {};
+  // `matter.engines` is public (README, "engines") but missing from gray-matter's types.
+  const { engines: own } = loadGrayMatter() as unknown as { engines: { yaml: { parse: (text: string) => unknown } } };
+  const data = own.yaml.parse(text);
+  return data ?? {};
 }
 
 function describeParseError(error: unknown): string {
@@ -122,9 +179,24 @@ function parseErrorLine(error: unknown): number | undefined {
   return undefined;
 }
 
+// The patterns of the few keys asked about (date, updated, ...), compiled once. Not global nor
+// sticky: exec does not depend on lastIndex, so sharing one is safe.
+const keyPatterns = new Map<string, RegExp>();
+
+function keyPattern(key: string, kind: 'line' | 'value', make: () => RegExp): RegExp {
+  const id = `${kind}:${key}`;
+  let re = keyPatterns.get(id);
+  if (re === undefined) {
+    re = make();
+    if (keyPatterns.size >= 1000) keyPatterns.clear();
+    keyPatterns.set(id, re);
+  }
+  return re;
+}
+
 /** 1-based file line of a top-level key in the block, if written on a line of its own. */
 export function keyLine(block: string, key: string): number | undefined {
-  const re = new RegExp(`^["']?${key}["']?[ \\t]*[:=]`, 'm');
+  const re = keyPattern(key, 'line', () => new RegExp(`^["']?${key}["']?[ \\t]*[:=]`, 'm'));
   const m = re.exec(block);
   return m === null ? undefined : countLines(block, m.index) + 2;
 }
@@ -135,7 +207,7 @@ export function keyLine(block: string, key: string): number | undefined {
  * error. So dates are re-read from their text.
  */
 export function rawScalar(block: string, key: string): string | undefined {
-  const re = new RegExp(`^["']?${key}["']?[ \\t]*[:=][ \\t]*(.*)$`, 'm');
+  const re = keyPattern(key, 'value', () => new RegExp(`^["']?${key}["']?[ \\t]*[:=][ \\t]*(.*)$`, 'm'));
   const m = re.exec(block);
   if (m === null) return undefined;
   let value = (m[1] ?? '').replace(/[ \t]+#.*$/, '').trim();

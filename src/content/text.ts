@@ -31,6 +31,45 @@ export function collapseWhitespace(s: string): string {
 export function markdownInlineToText(s: string, options: { html?: boolean } = {}): string {
   const clean = stripInvalidXmlChars(s);
   if (!/[\\`*_[\]<>&!~]/.test(clean)) return collapseWhitespace(clean);
+  if (onlyDoubledEmphasisMarkers(clean)) return collapseWhitespace(stripInvalidXmlChars(clean.replace(EMPHASIS_MARKERS, '')));
+  return markdownItInlineToText(clean, options);
+}
+
+const OTHER_SPECIALS = /[\\`[\]<>&!~]/;
+const EMPHASIS_MARKERS = /[*_]/g;
+
+/**
+ * Whether markdown-it's answer is known without running it: `*` and `_` are the only inline
+ * markup characters in `s`, and every run of them (of one marker) is at least two long, as in
+ * `**title**` and `**title**について…`.
+ *
+ * Why every such marker then disappears, whatever the flanking rules decide: without `\`, `` ` ``,
+ * `[`, `<`, `&`, `!`, `~` no other inline rule can take a `*` or `_`, so the emphasis rule makes
+ * each one a text token of its own with a delimiter of `length` = its run's length. A delimiter
+ * the emphasis pass matches becomes an `em`/`strong` token or an emptied text token; one left
+ * unmatched stays text, and `drop_unmatched_strong` (markdown.ts) empties it because its run is
+ * two or more long. Every other character is text as written, a `\n` aside: the newline rule
+ * makes it a break (a space in the output) and drops spaces next to it, which collapsing
+ * whitespace does anyway (a `\r`, which markdown-it first turns into `\n`, likewise). `!`, `]`
+ * and `>` are listed for safety: alone they are text. tests/content/text.test.ts compares this
+ * with markdown-it on many generated strings.
+ */
+function onlyDoubledEmphasisMarkers(s: string): boolean {
+  if (OTHER_SPECIALS.test(s)) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 0x2a && c !== 0x5f) continue;
+    let end = i + 1;
+    while (s.charCodeAt(end) === c) end++;
+    if (end - i < 2) return false;
+    i = end - 1;
+  }
+  return true;
+}
+
+/** `markdownInlineToText` by markdown-it alone, every time (the fast path's reference). */
+export function markdownItInlineToText(s: string, options: { html?: boolean } = {}): string {
+  const clean = stripInvalidXmlChars(s);
   const tokens = inlineMarkdown(options.html ?? false).parseInline(clean, {});
   let out = '';
   for (const token of tokens) out += tokensToText(token.children ?? []);
@@ -62,6 +101,7 @@ function tokensToText(tokens: readonly Token[]): string {
 
 /** Drops a trailing run of U+FFFD (a character cut in half upstream). Returns whether it did. */
 export function dropTrailingReplacementChar(s: string): { text: string; dropped: boolean } {
+  if (!s.includes('\uFFFD')) return { text: s, dropped: false }; // the pattern needs one
   const text = s.replace(/[\uFFFD\s]*\uFFFD[\uFFFD\s]*$/u, '');
   return { text: text === s ? s : text.trimEnd(), dropped: text !== s };
 }

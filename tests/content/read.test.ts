@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { decodeUtf8, headerFromText, readHeader } from '../../src/content/read.js';
 import { testdir } from '../helpers/tmp.js';
 import { makeConfig, post, read } from './helpers.js';
 
@@ -213,6 +216,8 @@ describe('readPosts: taxonomy and authors', () => {
       [`${P}/2026-01-02-b.md`]: post('title: B\ncategory: Big Data\ntag: solo'),
       [`${P}/2026-01-03-c.md`]: post('title: C\ncategories:\n  - 投資分析\ntags: a a b'),
       [`content/blog/_posts/2026-01-04-d.md`]: post('title: D\ncategories: x'),
+      [`${P}/2026-01-05-e.md`]: post('title: E\ncategories: [x, y, x]\ntags: [b, a, c, a, b, d]\nauthors: [Ann, Bo, Ann]'),
+      [`${P}/2026-01-06-f.md`]: post(`title: F\ntags: [${Array.from({ length: 20 }, (_, i) => `t${i % 17}`).join(', ')}]`),
     });
     const r = await read(root, { config: makeConfig({ content: { include: ['**/_posts/**/*.md'] } }) });
     const get = (t: string) => r.headers.find((h) => h.title === t);
@@ -221,6 +226,9 @@ describe('readPosts: taxonomy and authors', () => {
     expect(get('C')).toMatchObject({ categories: ['投資分析'], tags: ['a', 'b'] });
     // Jekyll: folders above _posts are categories.
     expect(get('D')?.categories).toEqual(['blog', 'x']);
+    // Repeats are dropped, first places kept: short lists and long ones.
+    expect(get('E')).toMatchObject({ categories: ['x', 'y'], tags: ['b', 'a', 'c', 'd'], authors: ['Ann', 'Bo'] });
+    expect(get('F')?.tags).toEqual(Array.from({ length: 17 }, (_, i) => `t${i}`));
   });
 
   it('reads author as string or list, authors too, and falls back to the site author', async () => {
@@ -340,5 +348,59 @@ describe('readPosts: permalinks and reading time', () => {
     const r = await read(root);
     expect(r.headers.find((h) => h.title === 'A')?.readingTime).toBe(8);
     expect(r.headers.find((h) => h.title === 'B')?.readingTime).toBeUndefined();
+  });
+});
+
+describe('readHeader: as much of the file as it takes', () => {
+  const files: Record<string, string | Buffer> = {
+    'excerpt.md': post('title: "**題名**"\ndate: 2026-01-11 04:57:32 +0000\nexcerpt: "**要約**について"\ntags: [a, b]', '本文。\n\n---END---\n'),
+    'no-excerpt.md': post('title: "**題名**"\ndate: 2026-01-11', '最初の段落は\n二行です。\n\n二つ目。\n'),
+    'no-title.md': post('date: 2026-01-11', '# 見出し **太字**\n\n段落。\n'),
+    'long-paragraph.md': post('title: t\ndate: 2026-01-11', `${'長い段落。'.repeat(1500)}\n\n次。\n`),
+    // First paragraphs ending past the first decode, past the first read, and a file of 5 KB.
+    'paragraph-3k.md': post('title: t\ndate: 2026-01-11', `${'段落。'.repeat(330)}\n\n次。\n`),
+    'paragraph-10k.md': post('title: t\ndate: 2026-01-11', `${'段落。'.repeat(1100)}\n\n次。\n`),
+    'file-5k.md': post('title: t\ndate: 2026-01-11', `${'段落。'.repeat(550)}`),
+    'long-matter.md': post(`title: t\ndate: 2026-01-11\nexcerpt: "${'あ'.repeat(1200)}"`, 'body\n'),
+    'dots.md': '---\ntitle: t\ndate: 2026-01-11\n...\n\nFirst.\n\n---\n\nSecond.\n',
+    'dashes-in-matter.md': '---\ntitle: t\n----x: 1\ndate: 2026-01-11\n---\n\nFirst.\n',
+    'toml.md': '+++\ntitle = "t"\ndate = 2026-01-11\n+++\n\nFirst.\n',
+    'bom-crlf.md': `\uFEFF${post('title: t\ndate: 2026-01-11', 'First\nline.\n\nSecond.\n').replace(/\n/g, '\r\n')}`,
+    'no-matter.md': '# Heading\n\nFirst paragraph.\n',
+    'matter-only.md': '---\ntitle: t\ndate: 2026-01-11\n---\n',
+    'cut-after-matter.md': '---\ntitle: t\ndate: 2026-01-11\n---',
+    'bad-yaml.md': post('title: [t\ndate: 2026-01-11'),
+  };
+
+  it('gives the header that the whole file gives', () => {
+    const root = testdir(Object.fromEntries(Object.entries(files).map(([name, text]) => [`content/_posts/2026-01-11-${name}`, text])));
+    const config = makeConfig();
+    for (const name of Object.keys(files)) {
+      const absolute = path.join(root, 'content/_posts', `2026-01-11-${name}`);
+      const sourcePath = `_posts/2026-01-11-${name}`;
+      const entry = readHeader(absolute, sourcePath, config);
+      const whole = headerFromText(decodeUtf8(readFileSync(absolute), false), true, sourcePath, config);
+      if (whole === 'more') throw new Error('unreachable');
+      const { size, mtimeMs, ...core } = entry.header ?? { size: 0, mtimeMs: 0 };
+      expect(size, name).toBe(entry.header === undefined ? 0 : entry.size);
+      expect(mtimeMs, name).toBe(entry.header === undefined ? 0 : entry.mtimeMs);
+      expect(entry.header === undefined ? undefined : core, name).toEqual(whole.header);
+      expect(entry.problems, name).toEqual(whole.problems);
+      expect(entry.draft, name).toBe(whole.draft);
+    }
+  });
+
+  it('checks the first 2 KB for UTF-8 even when the front matter alone gives the header', () => {
+    const matter = '---\ntitle: t\ndate: 2026-01-11\nexcerpt: e\n---\n\n';
+    const root = testdir({
+      'early.md': Buffer.concat([Buffer.from(`${matter}body\n`), Buffer.from([0xff]), Buffer.from('\nmore\n')]),
+      // Past the first 2 KB, the body is the renderer's to check, as it always was.
+      'late.md': Buffer.concat([Buffer.from(`${matter}${'x'.repeat(3000)}\n`), Buffer.from([0xff]), Buffer.from('\n')]),
+    });
+    const config = makeConfig();
+    expect(readHeader(path.join(root, 'early.md'), 'early.md', config).problems).toEqual([{ line: 8, message: 'is not valid UTF-8', hint: 'save the file as UTF-8', severity: 'error' }]);
+    const late = readHeader(path.join(root, 'late.md'), 'late.md', config);
+    expect(late.problems).toEqual([]);
+    expect(late.header?.summary).toBe('e');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dropTrailingReplacementChar, markdownInlineToText, stripInvalidXmlChars, truncateText } from '../../src/content/text.js';
+import { detach, dropTrailingReplacementChar, markdownInlineToText, markdownItInlineToText, stripInvalidXmlChars, truncateText } from '../../src/content/text.js';
 
 describe('stripInvalidXmlChars', () => {
   it('removes C0 controls except TAB, LF, CR', () => {
@@ -45,6 +45,85 @@ describe('markdownInlineToText', () => {
   });
 });
 
+/** A small deterministic PRNG (mulberry32): the same strings on every run. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// Text around emphasis markers: CJK letters and punctuation, ASCII letters, digits and
+// punctuation, every kind of space, emoji, and characters markdown-it treats specially.
+const TEXT = ['し', 'か', 'AI', 'x', '9', '、', '。', '「', '」', '！', '？', '（', '）', '…', '：', ' ', '  ', '\t', '\n', ' \n ', '\u3000', '\u00a0', '.', ',', ':', '-', '#', '(', ')', '"', "'", '$', '%', '+', '=', '@', '^', '{', '}', '😀', '\uFFFD', 'é'];
+const MARKERS = ['*', '**', '***', '****', '_', '__', '___', '*_', '**__'];
+const DOUBLED = ['**', '***', '****', '__', '___', '**__'];
+// Markup the fast path must leave to markdown-it: each would change the text if ignored.
+const OTHER = ['\\', '\\*', '\\_', '`', '``', '[', ']', '](u)', '[t](u)', '![a](b)', '<', '>', '<b>', '</b>', '<http://x.test/>', '&', '&amp;', '&#x41;', '!', '~', '~~', '\r', '\r\n'];
+
+/**
+ * Strings of text pieces and emphasis markers. `markers`: which runs to use; `withOther`: add one
+ * kind of other markup once or twice.
+ */
+function generated(count: number, seed: number, markers: readonly string[], withOther: boolean): string[] {
+  const next = random(seed);
+  const pick = <T,>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
+  const out: string[] = [];
+  for (let n = 0; n < count; n++) {
+    const parts: string[] = [];
+    const length = 1 + Math.floor(next() * 12);
+    for (let k = 0; k < length; k++) parts.push(next() < 0.35 ? pick(markers) : pick(TEXT));
+    if (withOther) {
+      const other = pick(OTHER);
+      const times = 1 + Math.floor(next() * 2);
+      for (let t = 0; t < times; t++) parts.splice(Math.floor(next() * (parts.length + 1)), 0, other);
+    }
+    out.push(parts.join(''));
+  }
+  return out;
+}
+
+describe('markdownInlineToText without markdown-it', () => {
+  it('gives markdown-it\'s text for the shapes of real titles and excerpts', () => {
+    const samples = [
+      '**しかし、だからこそ、この提携は興味深いのだ。AIの進化は止ま**',
+      '**しかし、だからこそ、この提携は興味深いのだ。AIの進化は止ま**について詳細に分析します。',
+      '**「性能2倍」の衝撃**：AWSが示す**次の一手**',
+      '**a** b **c**',
+      '** spaced **',
+      '****',
+      '**unclosed',
+      'closed**',
+      '__under__score',
+      'a__b__c',
+      '***three*** and **two**',
+      '**line\nbreak**  \n  next',
+    ];
+    for (const s of samples) {
+      for (const html of [false, true]) expect(markdownInlineToText(s, { html }), JSON.stringify(s)).toBe(markdownItInlineToText(s, { html }));
+    }
+  });
+
+  it('agrees with markdown-it on many generated strings', () => {
+    const strings = [...generated(4000, 1, MARKERS, false), ...generated(4000, 2, DOUBLED, false), ...generated(6000, 3, DOUBLED, true)];
+    let differing = 0;
+    const firstDifferences: string[] = [];
+    for (const s of strings) {
+      for (const html of [false, true]) {
+        if (markdownInlineToText(s, { html }) !== markdownItInlineToText(s, { html })) {
+          differing++;
+          if (firstDifferences.length < 5) firstDifferences.push(JSON.stringify(s));
+        }
+      }
+    }
+    expect(firstDifferences).toEqual([]);
+    expect(differing).toBe(0);
+  });
+});
+
 describe('dropTrailingReplacementChar', () => {
   it('drops a trailing U+FFFD and says so', () => {
     expect(dropTrailingReplacementChar('タッグの\uFFFD')).toEqual({ text: 'タッグの', dropped: true });
@@ -60,5 +139,15 @@ describe('truncateText', () => {
     expect(cut.endsWith('…')).toBe(true);
     expect(stripInvalidXmlChars(cut)).toBe(cut);
     expect(truncateText('short', 300)).toBe('short');
+  });
+});
+
+describe('detach', () => {
+  it('copies any string exactly', () => {
+    const strings = ['', 'short', 'https://example.com/a/b/c/', '日本語のタイトルです、長め', 'quotes " and \\ backslash \u2028\u2029 \u0000\u001f', 'lone \uD800 and \uDC00 halves, pair 😀', 'x'.repeat(5000)];
+    for (const s of strings) {
+      const parent = `<<${s}>>`;
+      expect(detach(parent.slice(2, -2))).toBe(s);
+    }
   });
 });

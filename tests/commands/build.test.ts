@@ -109,8 +109,7 @@ function forgetSnapshot(dir: string): void {
   writeFileSync(manifestFile(dir), JSON.stringify(manifest));
 }
 
-/** The log record without what differs between two equal builds. */
-// Timings differ, and only a build that did the work has the time of each step.
+/** The log record without what differs between two equal builds (timings; only a build that did the work has step timings). */
 const stable = (record: Record<string, unknown>) => ({ ...record, ms: 0, scanMs: undefined, writeMs: undefined, snapshot: undefined });
 
 const later = (ms: number): Date => new Date(NOW.getTime() + ms);

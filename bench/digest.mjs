@@ -2,7 +2,9 @@
 // through a local SMTP sink (a separate process that discards), with the real CLI.
 // Reports messages per second (whole command: compile + send), the per-subscriber
 // personalisation cost (measured in-process over the compiled digest) and peak RSS.
-// Usage: node bench/digest.mjs [sizes...]
+// Usage: node --import tsx bench/digest.mjs [sizes...]   (npm run bench:digest)
+// The digest command runs the built CLI (dist/, a bundle); the in-process parts (seeding the
+// store, timing the personaliser) import the sources through tsx.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const sizes = process.argv.slice(2).map(Number).filter(Boolean);
 const SIZES = sizes.length ? sizes : [1_000, 10_000, 100_000];
-const dist = (p) => import(pathToFileURL(path.join(ROOT, 'dist', p)).href);
+const source = (p) => import(pathToFileURL(path.join(ROOT, 'src', p)).href);
 
 async function startSink() {
   const child = spawn(process.execPath, [path.join(ROOT, 'bench/smtp-sink.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -31,9 +33,9 @@ function blog() {
 }
 
 async function personalisationCost() {
-  const { loadConfig } = await dist('config/load.js');
-  const { readPosts, renderPosts } = await dist('content/index.js');
-  const { compileDigest, preparePersonaliser } = await dist('digest/render.js');
+  const { loadConfig } = await source('config/load.ts');
+  const { readPosts, renderPosts } = await source('content/index.ts');
+  const { compileDigest, preparePersonaliser } = await source('digest/render.ts');
   const dir = blog();
   const { resolved } = loadConfig({ cwd: dir, configFile: 'feedletter.yaml', env: {} });
   const now = new Date('2026-02-01T00:00:00Z');
@@ -57,7 +59,7 @@ console.log(`personalisation: ${cost.us.toFixed(1)} µs per subscriber (HTML ${c
 console.log('| subscribers | whole digest command | messages/s | peak RSS | sink received |');
 console.log('|---:|---:|---:|---:|---:|');
 
-const { Store } = await dist('store/index.js');
+const { Store } = await source('store/index.ts');
 for (const count of SIZES) {
   const dir = blog();
   const store = Store.open(path.join(dir, '.feedletter'));

@@ -64,11 +64,11 @@ describe('the built CLI (dist/)', () => {
         worker.on('error', reject);
         worker.on('message', (reply: { ready?: true }) => {
           replies.push(reply);
-          if (reply.ready) worker.postMessage({ chunk: 7, files: ['2026-01-11-a.md'] });
+          if (reply.ready) worker.postMessage({ index: 7, job: ['2026-01-11-a.md'] });
           else resolve();
         });
       });
-      expect(replies[1]).toMatchObject({ chunk: 7, entries: [{ sourcePath: '2026-01-11-a.md', header: { title: '太字', tags: ['AI'] }, problems: [] }] });
+      expect(replies[1]).toMatchObject({ index: 7, reply: [{ sourcePath: '2026-01-11-a.md', header: { title: '太字', tags: ['AI'] }, problems: [] }] });
     } finally {
       await worker.terminate();
     }

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { grayMatterData, parseFrontMatter, splitFrontMatter, yamlData } from '../../src/content/frontmatter.js';
-
-/** A small deterministic PRNG (mulberry32): the same blocks on every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../helpers/random.js';
 
 // Lines of front matter: the usual ones, and every shape that takes gray-matter or js-yaml down
 // another path (comments, lines starting with ---, scalars, nulls, errors, several documents).
@@ -105,7 +95,7 @@ describe('yamlData: gray-matter without its per-call overhead', () => {
   });
 
   it('agrees with gray-matter on many generated blocks, errors included', () => {
-    const next = random(7);
+    const next = seededRandom(7);
     let errors = 0;
     for (let n = 0; n < 3000; n++) {
       const count = Math.floor(next() * 8);

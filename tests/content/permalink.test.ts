@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { wallClock } from '../../src/content/dates.js';
 import { categorySegment, encodePathByCharacter, encodePathOnce, expandPermalink, permalinkUrl, slugifyDefault, slugifyPretty, type PermalinkFacts } from '../../src/content/permalink.js';
-
-/** A small deterministic PRNG (mulberry32): the same cases on every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../helpers/random.js';
 
 const facts = (over: Partial<Parameters<typeof expandPermalink>[1]> = {}): Parameters<typeof expandPermalink>[1] => ({
   date: new Date('2026-01-14T16:51:02Z'),
@@ -64,7 +54,7 @@ function expandPermalinkReference(pattern: string, facts: PermalinkFacts): strin
 
 describe('expandPermalink against its first version', () => {
   it('expands generated patterns the same way', () => {
-    const next = random(11);
+    const next = seededRandom(11);
     const pick = <T,>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
     const PARTS = ['/', '//', ':year', ':month', ':day', ':i_month', ':i_day', ':short_year', ':hour', ':minute', ':second', ':y_day', ':title', ':slug', ':categories', ':output_ext', ':nope', ':title_x', ':constructor', ':toString', ':hasOwnProperty', ':__proto__', ':Year', 'x', '-', '.html', ':'];
     const CATEGORIES = [[], ['政策'], ['Web Dev'], [' / '], ['Tech', 'Web Dev'], ['a', 'A', 'a'], ['', ' / '], ['投資 分析', '政策', '投資 分析']];
@@ -86,7 +76,7 @@ describe('expandPermalink against its first version', () => {
 
 describe('encodePathOnce', () => {
   it('gives what encoding one character at a time gives, on generated paths', () => {
-    const next = random(5);
+    const next = seededRandom(5);
     const pieces = ['/', 'a', 'Z', '9', '-', '.', '_', '~', '!', '$', '&', "'", '(', ')', '*', '+', ',', ';', '=', ':', '@', ' ', '"', '<', '>', '[', ']', '{', '}', '|', '\\', '^', '`', '#', '?', '%', '%41', '%e6', '%zz', '日', 'ü', '😀', '\uD800', '\uDC00', '\u0000', '\u007f', '\u00a0', '\uFFFD'];
     for (let n = 0; n < 5000; n++) {
       let path = '';

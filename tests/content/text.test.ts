@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detach, dropTrailingReplacementChar, markdownInlineToText, markdownItInlineToText, stripInvalidXmlChars, truncateText } from '../../src/content/text.js';
+import { seededRandom } from '../helpers/random.js';
 
 describe('stripInvalidXmlChars', () => {
   it('removes C0 controls except TAB, LF, CR', () => {
@@ -45,17 +46,6 @@ describe('markdownInlineToText', () => {
   });
 });
 
-/** A small deterministic PRNG (mulberry32): the same strings on every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // Text around emphasis markers: CJK letters and punctuation, ASCII letters, digits and
 // punctuation, every kind of space, emoji, and characters markdown-it treats specially.
 const TEXT = ['し', 'か', 'AI', 'x', '9', '、', '。', '「', '」', '！', '？', '（', '）', '…', '：', ' ', '  ', '\t', '\n', ' \n ', '\u3000', '\u00a0', '.', ',', ':', '-', '#', '(', ')', '"', "'", '$', '%', '+', '=', '@', '^', '{', '}', '😀', '\uFFFD', 'é'];
@@ -69,7 +59,7 @@ const OTHER = ['\\', '\\*', '\\_', '`', '``', '[', ']', '](u)', '[t](u)', '![a](
  * kind of other markup once or twice.
  */
 function generated(count: number, seed: number, markers: readonly string[], withOther: boolean): string[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T,>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
   const out: string[] = [];
   for (let n = 0; n < count; n++) {

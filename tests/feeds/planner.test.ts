@@ -4,6 +4,7 @@ import { FeedPlanner, planFeeds, termLabel, type FeedSet } from '../../src/feeds
 import { slugWithHash, termKey, termSlug } from '../../src/feeds/slug.js';
 import type { PostHeader } from '../../src/post.js';
 import { makeConfig, makeHeader } from './helpers.js';
+import { seededRandom } from '../helpers/random.js';
 
 /**
  * `planFeeds` as it was before the planner streamed: every header held, sorted once, grouped.
@@ -60,17 +61,6 @@ function referencePlan(config: Config, headers: readonly PostHeader[]): FeedSet[
   return sets;
 }
 
-/** Deterministic pseudo-random numbers, so a failure can be replayed from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // Terms chosen to exercise NFC keys, blanks, case, hashed slugs and spaces.
 const TERMS = ['AI', 'ai', 'C++', 'c#', 'タグ', 'タグ with space', ' ', '', 'Tech', 'Life', 'ｶﾀｶﾅ', 'e\u0301', '\u00e9', 'a/b', '..'];
 
@@ -111,7 +101,7 @@ const configs: Config[] = [
 describe('FeedPlanner', () => {
   test('equals the old planFeeds on random headers given in any order', () => {
     for (let seed = 1; seed <= 60; seed++) {
-      const rng = mulberry32(seed);
+      const rng = seededRandom(seed);
       const headers = randomHeaders(rng, Math.floor(rng() * 80), { duplicates: false });
       for (const config of configs) {
         const expected = referencePlan(config, headers);
@@ -124,7 +114,7 @@ describe('FeedPlanner', () => {
 
   test('planFeeds (the planner behind it) equals the old planFeeds, duplicate ids included', () => {
     for (let seed = 1; seed <= 60; seed++) {
-      const rng = mulberry32(1000 + seed);
+      const rng = seededRandom(1000 + seed);
       const headers = randomHeaders(rng, Math.floor(rng() * 80), { duplicates: true });
       for (const config of configs) expect(planFeeds(config, headers), `seed ${seed}`).toEqual(referencePlan(config, headers));
     }

@@ -261,6 +261,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       ms: Math.round(performance.now() - started),
       // Where the time went: reading headers, writing feeds (the rest is rendering bodies and the manifest).
       scanMs: Math.round(scanned - started),
+      // Chunks of 64 posts read by worker threads; absent when none was started.
+      workerChunks: content.workerChunks,
       writeMs: Math.round(written - beforeWrite),
     },
     'feeds built',

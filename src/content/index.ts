@@ -62,6 +62,8 @@ export interface ScanResult {
    * mtime), or the header cache could not be written (the next scan would try again).
    */
   inputs?: ScanInputs;
+  /** Chunks of files read by worker threads (see parallel.ts); absent when none was started. */
+  workerChunks?: number;
 }
 
 export interface ContentResult extends ScanResult {
@@ -207,6 +209,7 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
     visit(header);
   };
 
+  let workerChunks: number | undefined;
   try {
     // Synchronous reads (see readHeader) in chunks, yielding between them so that a daemon's HTTP
     // server and timers are never held up for long. Without a cache, worker threads read too.
@@ -223,7 +226,8 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
     const workers = reader === undefined ? (options.workers ?? headerWorkers(files.length)) : 0;
     // Entries read by workers never pass through readOne: a cache written from scratch starts here.
     if (reader === undefined && files.length > 0) startWriting();
-    await readEntriesInOrder(files, readOne, emit, { config, contentDir, workers, intern });
+    const read = await readEntriesInOrder(files, readOne, emit, { config, contentDir, workers, intern });
+    if (workers > 0) workerChunks = read.byWorkers;
     // Entries left over (files deleted since) or a damaged end: the cache must be rewritten.
     if (reader !== undefined && !reader.complete) startWriting();
     if (writer !== undefined) {
@@ -241,7 +245,7 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
 
   // A failed cache write is reported first, as when the cache was written before the posts
   // were sorted out.
-  const result: ScanResult = { problems: cacheProblem === undefined ? problems : [cacheProblem, ...problems], stats };
+  const result: ScanResult = { problems: cacheProblem === undefined ? problems : [cacheProblem, ...problems], stats, ...(workerChunks === undefined ? {} : { workerChunks }) };
   if (stamps !== undefined && !unreadable && cacheProblem === undefined) {
     result.inputs = {
       posts: stamps.digest(),

@@ -9,13 +9,15 @@ export interface WorkerSpec {
 
 /**
  * The worker script `name` (src/workers/<name>.ts): `dist/workers/<name>.js` when running the
- * build (this module then sits in `dist/chunks/`), the TypeScript source through tsx when
- * running the sources (tests). Undefined when neither can be found: callers then work alone.
+ * build (this module then sits in `dist/chunks/`, or in `dist/` should the bundler put it in the
+ * entry), the TypeScript source through tsx when running the sources (tests). Undefined when
+ * none can be found: callers then work alone.
  */
 export function workerScript(name: 'headers' | 'feeds'): WorkerSpec | undefined {
   const fromSource = import.meta.url.endsWith('.ts');
-  const file = new URL(fromSource ? `./${name}.ts` : `../workers/${name}.js`, import.meta.url);
-  if (!existsSync(fileURLToPath(file))) return undefined;
+  const candidates = fromSource ? [`./${name}.ts`] : [`../workers/${name}.js`, `./workers/${name}.js`];
+  const file = candidates.map((relative) => new URL(relative, import.meta.url)).find((url) => existsSync(fileURLToPath(url)));
+  if (file === undefined) return undefined;
   if (!fromSource) return { filename: file, eval: false };
   let api: string;
   try {

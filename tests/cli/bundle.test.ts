@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { simpleParser } from 'mailparser';
@@ -82,8 +83,11 @@ describe('the built CLI (dist/)', () => {
     }
     const bundled = testdir(posts);
     const sources = testdir(posts);
-    const result = run(bundled, 'build');
+    const result = run(bundled, '--verbose', 'build');
     expect(result.status, result.stderr).toBe(0);
+    // The bundle finds its worker scripts: with a second core, a worker reads some of the chunks.
+    const record = JSON.parse(result.stderr.split('\n').find((line) => line.includes('"feeds built"')) ?? '{}') as { workerChunks?: number };
+    if (availableParallelism() > 1) expect(record.workerChunks).toBeGreaterThan(0);
     // The same blog built in this process from the TypeScript sources.
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {

@@ -110,7 +110,7 @@ function forgetSnapshot(dir: string): void {
 }
 
 /** The log record without what differs between two equal builds (timings; only a build that did the work has step timings). */
-const stable = (record: Record<string, unknown>) => ({ ...record, ms: 0, scanMs: undefined, writeMs: undefined, snapshot: undefined });
+const stable = (record: Record<string, unknown>) => ({ ...record, ms: 0, scanMs: undefined, writeMs: undefined, workerChunks: undefined, snapshot: undefined });
 
 const later = (ms: number): Date => new Date(NOW.getTime() + ms);
 const DAY = 86_400_000;

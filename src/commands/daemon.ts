@@ -104,7 +104,7 @@ export async function startDaemonCommand(options: DaemonCommandOptions): Promise
   let stopping: Promise<void> | undefined;
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
-      logger.info({ reason }, 'daemon stopping');
+      // The scheduler logs "daemon stopping", with the jobs still running.
       watcher?.close();
       await daemon.stop(reason);
       await server.close();

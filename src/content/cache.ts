@@ -5,8 +5,8 @@ import type { FileProblem, Intern } from './header.js';
 import type { FileEntry } from './read.js';
 
 /**
- * The header cache: one JSON line per post file, keyed by path + size + mtime, in sourcePath
- * order, between a first line naming the format version and a fingerprint of the config the
+ * The header cache: one JSON line per post file, keyed by path + size + mtime, in scan order
+ * (sourcePath descending, see `scanOrder`), between a first line naming the format version and a fingerprint of the config the
  * headers were built with, and a last line counting the entries. It is read and written a piece
  * at a time, merge-joined with the sorted file listing, so that a warm run of 100,000 posts never
  * holds every entry (nor the file as one string) in memory.
@@ -14,8 +14,11 @@ import type { FileEntry } from './read.js';
  * that line on.
  */
 
-/** 2: entries sorted by sourcePath and a trailer line `{"end":count}` (version 1 had neither). */
-export const CACHE_VERSION = 2;
+/**
+ * 3: entries in descending sourcePath order (2: ascending), with a trailer line `{"end":count}`
+ * (version 1 had neither).
+ */
+export const CACHE_VERSION = 3;
 const MAGIC = 'feedletter-content-cache';
 /**
  * Read in pieces of this many bytes, write in pieces of this many characters: large enough that
@@ -96,7 +99,7 @@ function fromLine(raw: unknown, intern: Intern): FileEntry | undefined {
 const headerLine = (fingerprint: string): string => `${JSON.stringify({ format: MAGIC, v: CACHE_VERSION, fp: fingerprint })}\n`;
 
 /**
- * Reads a cache one entry at a time, for a caller that asks for paths in ascending order (the
+ * Reads a cache one entry at a time, for a caller that asks for paths in descending order (the
  * order the cache is written in). Synchronous, like the reads of the post files it stands in
  * for; the caller yields to the event loop between batches.
  */
@@ -209,12 +212,12 @@ export class CacheReader {
   }
 
   /**
-   * The entry for `sourcePath`, if the cache has one. Entries of smaller paths (files that are
+   * The entry for `sourcePath`, if the cache has one. Entries of greater paths (files that are
    * gone) are passed over: `skipped` says whether any were.
    */
   find(sourcePath: string): { entry: FileEntry | undefined; skipped: boolean } {
     let skipped = false;
-    while (this.current !== undefined && this.current.sourcePath < sourcePath) {
+    while (this.current !== undefined && this.current.sourcePath > sourcePath) {
       skipped = true;
       this.consumed++;
       this.advance();
@@ -270,7 +273,7 @@ export class CacheReader {
 
 /**
  * Writes a new cache atomically: a temp file beside it, renamed over it at `commit` (readers see
- * the old cache or the new one, never half). Entries must be added in sourcePath order.
+ * the old cache or the new one, never half). Entries must be added in scan order.
  */
 export class CacheWriter {
   private readonly file: string;

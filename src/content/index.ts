@@ -9,7 +9,7 @@ import type { Intern } from './header.js';
 import { readFileEntry } from './entry.js';
 import { headerWorkers, readEntriesInOrder } from './parallel.js';
 import type { FileEntry } from './read.js';
-import { listPostFiles, listPostFilesStamped, StampHash, type ListingStampResult } from './listing.js';
+import { listPostFiles, listPostFilesStamped, scanOrder, StampHash, type ListingStampResult } from './listing.js';
 import { detach } from './text.js';
 import { problemFile } from './util.js';
 
@@ -101,7 +101,8 @@ export async function readPosts(options: ReadOptions): Promise<ContentResult> {
 
 /**
  * Reads every post's header and hands each published one (no drafts, none in the future, unique
- * ids) to `visit`, in sourcePath order, without keeping any: memory stays that of the headers the
+ * ids) to `visit`, in scan order (`scanOrder`: descending sourcePath, newest first for dated
+ * names), without keeping any: memory stays that of the headers the
  * caller keeps plus one id and path per post (for the duplicate-permalink check). Same problems
  * and stats as `readPosts`.
  */
@@ -122,7 +123,7 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
   const { files, stamp: listing } = options.stamp === true ? await listPostFilesStamped(config, contentDir) : { files: await listPostFiles(config, contentDir), stamp: 'never' as const };
   stats.files = files.length;
 
-  // The cache is merge-joined with the sorted listing. While every file so far was the cache's
+  // The cache is merge-joined with the listing in scan order. While every file so far was the cache's
   // next entry, unchanged, nothing is written; at the first difference a new cache is started
   // with the unchanged lines copied over, and every entry from there on is added to it.
   const reader = useCache ? CacheReader.open(cacheFile, print, intern) : undefined;
@@ -161,20 +162,35 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
     return readFileEntry(contentDir, sourcePath, config, intern);
   };
 
-  // Files are in sourcePath order: the first of two posts with one permalink keeps it. Only ids
-  // and paths are remembered, never headers.
+  // Two posts with one permalink: a published post keeps it over one scheduled for later (which
+  // would otherwise take it from the published one before it is even due); between two of the
+  // same kind, the first read keeps it: the one whose path sorts last (for dated names the newer
+  // post, as with Jekyll, which writes both and keeps the last). Only ids and paths are
+  // remembered, never headers.
   const owners = new Map<string, string>();
-  const problems: Problem[] = [];
+  /** Ids of posts scheduled for later, with their problems (a published post read after them takes their id). */
+  const scheduled = new Map<string, { sourcePath: string; problems: Problem[] }>();
+  // Each file's problems, in scan order; reported in file order (the reverse) at the end.
+  const problemsByFile: Problem[][] = [];
   const stamps = options.stamp === true ? new StampHash() : undefined;
   let unreadable = false;
   let newestPublished = Number.NEGATIVE_INFINITY;
   let oldestFuture = Number.POSITIVE_INFINITY;
+  const duplicate = (sourcePath: string, owner: string, url: string): Problem => ({
+    file: problemFile(config, contentDir, sourcePath),
+    field: 'permalink',
+    message: `has the same permalink as ${problemFile(config, contentDir, owner)} (${url}); skipped`,
+    hint: 'give one of the two posts another permalink, slug or date',
+    severity: 'error',
+  });
   const take = (entry: FileEntry): void => {
     if (entry.size < 0) unreadable = true;
     else stamps?.add(entry.sourcePath, entry.size, entry.mtimeMs);
+    let problems: Problem[] | undefined;
     if (entry.problems.length > 0) {
       const file = problemFile(config, contentDir, entry.sourcePath);
-      for (const p of entry.problems) problems.push({ file, ...p });
+      problems = entry.problems.map((p) => ({ file, ...p }));
+      problemsByFile.push(problems);
     }
     const header = entry.header;
     if (header === undefined) {
@@ -185,25 +201,32 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
       stats.drafts++;
       return;
     }
-    const owner = owners.get(header.id);
+    const date = header.date.getTime();
+    const future = date > now.getTime();
+    const owner = owners.get(header.id) ?? (future ? scheduled.get(header.id)?.sourcePath : undefined);
     if (owner !== undefined) {
-      problems.push({
-        file: problemFile(config, contentDir, entry.sourcePath),
-        field: 'permalink',
-        message: `has the same permalink as ${problemFile(config, contentDir, owner)} (${header.url}); skipped`,
-        hint: 'give one of the two posts another permalink, slug or date',
-        severity: 'error',
-      });
+      if (problems === undefined) problemsByFile.push((problems = []));
+      problems.push(duplicate(entry.sourcePath, owner, header.url));
       stats.skipped++;
       return;
     }
-    owners.set(header.id, entry.sourcePath);
-    const date = header.date.getTime();
-    if (date > now.getTime()) {
+    if (future) {
+      // Its group is placed now, in scan order, in case a published post takes its id later.
+      if (problems === undefined) problemsByFile.push((problems = []));
+      scheduled.set(header.id, { sourcePath: entry.sourcePath, problems });
       stats.future++;
+      // Kept even if the post loses its id later: a validity that ends early only costs a build.
       if (date < oldestFuture) oldestFuture = date;
       return;
     }
+    const loser = scheduled.get(header.id);
+    if (loser !== undefined) {
+      scheduled.delete(header.id);
+      loser.problems.push(duplicate(loser.sourcePath, entry.sourcePath, header.url));
+      stats.future--;
+      stats.skipped++;
+    }
+    owners.set(header.id, entry.sourcePath);
     stats.published++;
     if (date > newestPublished) newestPublished = date;
     visit(header);
@@ -226,7 +249,7 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
     const workers = reader === undefined ? (options.workers ?? headerWorkers(files.length)) : 0;
     // Entries read by workers never pass through readOne: a cache written from scratch starts here.
     if (reader === undefined && files.length > 0) startWriting();
-    const read = await readEntriesInOrder(files, readOne, emit, { config, contentDir, workers, intern });
+    const read = await readEntriesInOrder(scanOrder(files), readOne, emit, { config, contentDir, workers, intern });
     if (workers > 0) workerChunks = read.byWorkers;
     // Entries left over (files deleted since) or a damaged end: the cache must be rewritten.
     if (reader !== undefined && !reader.complete) startWriting();
@@ -245,6 +268,7 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
 
   // A failed cache write is reported first, as when the cache was written before the posts
   // were sorted out.
+  const problems = problemsByFile.reverse().flat();
   const result: ScanResult = { problems: cacheProblem === undefined ? problems : [cacheProblem, ...problems], stats, ...(workerChunks === undefined ? {} : { workerChunks }) };
   if (stamps !== undefined && !unreadable && cacheProblem === undefined) {
     result.inputs = {

@@ -85,7 +85,8 @@ describe('header cache', () => {
       // Cut at a line end: only the trailer is missing.
       `${lines.slice(0, -2).join('\n')}\n`,
       good.replace(`"v":${CACHE_VERSION}`, '"v":999'),
-      good.replace(/"t":"A"/, '"t":5'),
+      // The first entry (scan order: the last path) damaged.
+      good.replace(/"t":"D"/, '"t":5'),
       // Version 1 had no trailer.
       `${lines.slice(0, -2).join('\n').replace(`"v":${CACHE_VERSION}`, '"v":1')}\n`,
       '',
@@ -125,7 +126,7 @@ describe('header cache', () => {
     const { root, cacheFile } = setup();
     const cold = await read(root, { cacheFile });
     const good = readFileSync(cacheFile, 'utf8');
-    // The third entry (2026-01-03-bad.md) no longer parses; the lines count stays right.
+    // The third entry (scan order: 2026-01-02-b.md) no longer parses; the lines count stays right.
     const lines = good.split('\n');
     lines[3] = '{"p":';
     writeFileSync(cacheFile, lines.join('\n'));
@@ -135,7 +136,7 @@ describe('header cache', () => {
     expect(readFileSync(cacheFile, 'utf8')).toBe(good);
   });
 
-  it('writes entries in path order behind a header, and a trailer counting them', async () => {
+  it('writes entries in scan order (descending path) behind a header, and a trailer counting them', async () => {
     const { root, cacheFile } = setup();
     await read(root, { cacheFile });
     const lines = readFileSync(cacheFile, 'utf8').split('\n');
@@ -143,7 +144,7 @@ describe('header cache', () => {
     expect(JSON.parse(lines[0] ?? '')).toMatchObject({ format: 'feedletter-content-cache', v: CACHE_VERSION });
     expect(JSON.parse(lines[lines.length - 1] ?? '')).toEqual({ end: 4 });
     const paths = lines.slice(1, -1).map((l) => (JSON.parse(l) as { p: string }).p);
-    expect(paths).toEqual(['_posts/2026-01-01-a.md', '_posts/2026-01-02-b.md', '_posts/2026-01-03-bad.md', '_posts/2026-01-04-draft.md']);
+    expect(paths).toEqual(['_posts/2026-01-04-draft.md', '_posts/2026-01-03-bad.md', '_posts/2026-01-02-b.md', '_posts/2026-01-01-a.md']);
   });
 
   it('after a change, keeps the unchanged entries and equals a cache built from scratch', async () => {
@@ -205,7 +206,7 @@ describe('header cache', () => {
     expect(warm.headers[0]?.tags).toHaveLength(8000);
   });
 
-  it('two posts with one permalink: the first by path keeps it, with or without the cache', async () => {
+  it('two posts with one permalink: the last by path keeps it, a published post over a scheduled one, with or without the cache', async () => {
     const root = testdir({
       [`${P}/2026-01-01-a.md`]: post('title: A\npermalink: /same/'),
       [`${P}/2026-01-02-b.md`]: post('title: "B\uFFFD"\npermalink: /same/'),
@@ -214,22 +215,27 @@ describe('header cache', () => {
       [`${P}/2026-01-05-e.md`]: post('title: E'),
       [`${P}/2026-01-06-f.md`]: post('title: F\npermalink: /other/'),
       [`${P}/2026-01-07-g.md`]: post('title: G\npermalink: /other/'),
+      // Scheduled, read after the published g that holds /other/.
+      [`${P}/2025-12-31-h.md`]: post('title: H\npermalink: /other/\ndate: 2027-01-01'),
     });
     const cacheFile = path.join(root, '.feedletter', 'cache', 'headers.jsonl');
     for (const r of [await read(root), await read(root, { cacheFile }), await read(root, { cacheFile })]) {
-      expect(r.headers.map((h) => h.title)).toEqual(['F', 'E', 'A']);
-      expect(r.stats).toMatchObject({ files: 7, published: 3, drafts: 1, future: 0, skipped: 3 });
+      // d (scheduled for 2027) is read before b and a, yet the published b takes /same/ from it.
+      expect(r.headers.map((h) => h.title)).toEqual(['G', 'E', 'B']);
+      expect(r.stats).toMatchObject({ files: 8, published: 3, drafts: 1, future: 0, skipped: 4 });
       expect(r.problems.map((p) => [p.file, p.field, p.severity])).toEqual([
+        [`${P}/2025-12-31-h.md`, 'permalink', 'error'],
+        [`${P}/2026-01-01-a.md`, 'permalink', 'error'],
         [`${P}/2026-01-02-b.md`, 'title', 'warning'],
-        [`${P}/2026-01-02-b.md`, 'permalink', 'error'],
         [`${P}/2026-01-04-d.md`, 'permalink', 'error'],
-        [`${P}/2026-01-07-g.md`, 'permalink', 'error'],
+        [`${P}/2026-01-06-f.md`, 'permalink', 'error'],
       ]);
-      expect(r.problems[1]?.message).toBe(`has the same permalink as ${P}/2026-01-01-a.md (https://blog.example.com/same/); skipped`);
-      expect(r.problems[2]?.message).toMatch(new RegExp(`^has the same permalink as ${P}/2026-01-01-a\\.md `));
-      expect(r.problems[3]?.message).toMatch(new RegExp(`^has the same permalink as ${P}/2026-01-06-f\\.md `));
+      expect(r.problems[0]?.message).toMatch(new RegExp(`^has the same permalink as ${P}/2026-01-07-g\\.md `));
+      expect(r.problems[1]?.message).toBe(`has the same permalink as ${P}/2026-01-02-b.md (https://blog.example.com/same/); skipped`);
+      expect(r.problems[3]?.message).toMatch(new RegExp(`^has the same permalink as ${P}/2026-01-02-b\\.md `));
+      expect(r.problems[4]?.message).toMatch(new RegExp(`^has the same permalink as ${P}/2026-01-07-g\\.md `));
     }
     const warm = await read(root, { cacheFile });
-    expect(warm.stats.cacheHits).toBe(7);
+    expect(warm.stats.cacheHits).toBe(8);
   });
 });

@@ -188,7 +188,7 @@ describe('readPosts: publishing', () => {
     expect(r.headers.map((h) => h.title)).toEqual(['C', 'A', 'B']);
   });
 
-  it('reports two posts with one permalink, keeping the first by path', async () => {
+  it('reports two posts with one permalink, keeping the last by path (for dated names, the newer)', async () => {
     const root = testdir({
       [`${P}/2026-01-01-same.md`]: post('title: First'),
       [`${P}/sub/2026-01-01-same.md`]: post('title: Second'),
@@ -196,15 +196,16 @@ describe('readPosts: publishing', () => {
     });
     const config = makeConfig({ permalink: '/:year/:month/:day/:title.html' });
     const r = await read(root, { config });
-    expect(r.headers.map((h) => h.title)).toEqual(['First']);
+    expect(r.headers.map((h) => h.title)).toEqual(['Second']);
     expect(new Set(r.headers.map((h) => h.id)).size).toBe(r.headers.length);
     const dups = r.problems.filter((p) => p.field === 'permalink');
     expect(dups).toHaveLength(2);
     for (const d of dups) {
       expect(d.severity).toBe('error');
-      expect(d.message).toContain(`${P}/2026-01-01-same.md`);
+      expect(d.message).toContain(`as ${P}/sub/2026-01-01-same.md `);
     }
-    expect(dups.map((d) => d.file).sort()).toEqual([`${P}/2026-01-02-other.md`, `${P}/sub/2026-01-01-same.md`]);
+    // In file order, like every problem.
+    expect(dups.map((d) => d.file)).toEqual([`${P}/2026-01-01-same.md`, `${P}/2026-01-02-other.md`]);
     expect(r.stats.skipped).toBe(2);
   });
 });

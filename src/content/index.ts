@@ -7,6 +7,7 @@ import type { PostHeader } from '../post.js';
 import { CACHE_VERSION, CacheReader, CacheWriter } from './cache.js';
 import type { Intern } from './header.js';
 import { readFileEntry } from './entry.js';
+import { PermalinkOwners } from './owners.js';
 import { headerWorkers, readEntriesInOrder } from './parallel.js';
 import type { FileEntry } from './read.js';
 import { listPostFiles, listPostFilesStamped, scanOrder, StampHash, type ListingStampResult } from './listing.js';
@@ -122,6 +123,7 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
   const useCache = cacheFile !== undefined && config.content.cache;
   const { files, stamp: listing } = options.stamp === true ? await listPostFilesStamped(config, contentDir) : { files: await listPostFiles(config, contentDir), stamp: 'never' as const };
   stats.files = files.length;
+  const order = scanOrder(files);
 
   // The cache is merge-joined with the listing in scan order. While every file so far was the cache's
   // next entry, unchanged, nothing is written; at the first difference a new cache is started
@@ -165,9 +167,15 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
   // Two posts with one permalink: a published post keeps it over one scheduled for later (which
   // would otherwise take it from the published one before it is even due); between two of the
   // same kind, the first read keeps it: the one whose path sorts last (for dated names the newer
-  // post, as with Jekyll, which writes both and keeps the last). Only ids and paths are
-  // remembered, never headers.
-  const owners = new Map<string, string>();
+  // post, as with Jekyll, which writes both and keeps the last). Never headers are remembered,
+  // nor ids: a hash and a position (see owners.ts), and each file's size and mtime as read.
+  const sizes = new Float64Array(order.length);
+  const mtimes = new Float64Array(order.length);
+  let position = 0;
+  const owners = new PermalinkOwners((at) => {
+    const again = readFileEntry(contentDir, order[at] as string, config, intern);
+    return again.size === sizes[at] && again.mtimeMs === mtimes[at] ? again.header?.id : undefined;
+  });
   /** Ids of posts scheduled for later, with their problems (a published post read after them takes their id). */
   const scheduled = new Map<string, { sourcePath: string; problems: Problem[] }>();
   // Each file's problems, in scan order; reported in file order (the reverse) at the end.
@@ -184,6 +192,9 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
     severity: 'error',
   });
   const take = (entry: FileEntry): void => {
+    const at = position++;
+    sizes[at] = entry.size;
+    mtimes[at] = entry.mtimeMs;
     if (entry.size < 0) unreadable = true;
     else stamps?.add(entry.sourcePath, entry.size, entry.mtimeMs);
     let problems: Problem[] | undefined;
@@ -203,7 +214,8 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
     }
     const date = header.date.getTime();
     const future = date > now.getTime();
-    const owner = owners.get(header.id) ?? (future ? scheduled.get(header.id)?.sourcePath : undefined);
+    const held = owners.holder(header.id);
+    const owner = held !== undefined ? order[held] : future ? scheduled.get(header.id)?.sourcePath : undefined;
     if (owner !== undefined) {
       if (problems === undefined) problemsByFile.push((problems = []));
       problems.push(duplicate(entry.sourcePath, owner, header.url));
@@ -226,7 +238,7 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
       stats.future--;
       stats.skipped++;
     }
-    owners.set(header.id, entry.sourcePath);
+    owners.add(header.id, at);
     stats.published++;
     if (date > newestPublished) newestPublished = date;
     visit(header);
@@ -249,7 +261,7 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
     const workers = reader === undefined ? (options.workers ?? headerWorkers(files.length)) : 0;
     // Entries read by workers never pass through readOne: a cache written from scratch starts here.
     if (reader === undefined && files.length > 0) startWriting();
-    const read = await readEntriesInOrder(scanOrder(files), readOne, emit, { config, contentDir, workers, intern });
+    const read = await readEntriesInOrder(order, readOne, emit, { config, contentDir, workers, intern });
     if (workers > 0) workerChunks = read.byWorkers;
     // Entries left over (files deleted since) or a damaged end: the cache must be rewritten.
     if (reader !== undefined && !reader.complete) startWriting();

@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { scanPosts } from '../../src/content/index.js';
 import { decodeUtf8, headerFromText, readHeader } from '../../src/content/read.js';
+import { collidingIds } from '../helpers/hash.js';
 import { testdir } from '../helpers/tmp.js';
-import { makeConfig, post, read } from './helpers.js';
+import { makeConfig, NOW, post, read } from './helpers.js';
 
 const P = 'content/_posts';
 
@@ -207,6 +209,41 @@ describe('readPosts: publishing', () => {
     // In file order, like every problem.
     expect(dups.map((d) => d.file)).toEqual([`${P}/2026-01-01-same.md`, `${P}/2026-01-02-other.md`]);
     expect(r.stats.skipped).toBe(2);
+  });
+});
+
+describe('readPosts: permalinks that hash alike', () => {
+  it('publishes both: ids are compared, not their hashes', async () => {
+    const [a, b] = collidingIds();
+    const root = testdir({
+      [`${P}/2026-01-01-a.md`]: post(`title: A\npermalink: ${new URL(a).pathname}`),
+      [`${P}/2026-01-02-b.md`]: post(`title: B\npermalink: ${new URL(b).pathname}`),
+      [`${P}/2026-01-03-c.md`]: post(`title: C\npermalink: ${new URL(a).pathname}`),
+    });
+    const r = await read(root);
+    expect(r.headers.map((h) => [h.title, h.id])).toEqual([
+      ['C', a],
+      ['B', b],
+    ]);
+    expect(r.problems.map((p) => [p.file, p.field])).toEqual([[`${P}/2026-01-01-a.md`, 'permalink']]);
+    expect(r.problems[0]?.message).toContain(`as ${P}/2026-01-03-c.md (${a})`);
+  });
+});
+
+describe('scanPosts: a post edited during the scan', () => {
+  it('still reports a duplicate of what the holder was when it was read', async () => {
+    const root = testdir({
+      [`${P}/2026-01-01-a.md`]: post('title: A\npermalink: /same/'),
+      [`${P}/2026-01-02-b.md`]: post('title: B\npermalink: /same/'),
+    });
+    const ids: string[] = [];
+    const r = await scanPosts({ config: makeConfig(), contentDir: path.join(root, 'content'), now: NOW }, (header) => {
+      ids.push(header.id);
+      // b is read first and holds /same/; it is edited before a is read.
+      writeFileSync(path.join(root, P, '2026-01-02-b.md'), post('title: B\npermalink: /elsewhere/'));
+    });
+    expect(ids).toEqual(['https://blog.example.com/same/']);
+    expect(r.problems.map((p) => [p.file, p.field])).toEqual([[`${P}/2026-01-01-a.md`, 'permalink']]);
   });
 });
 

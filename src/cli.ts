@@ -9,6 +9,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { loadConfig, ConfigError } from './config/load.js';
 import type { ResolvedConfig } from './config/schema.js';
 import { FeedletterError, formatProblem, type ErrorCode, type Problem } from './errors.js';
+import { tuneHeap } from './heap.js';
 import { createLogger, type Logger } from './log.js';
 
 /**
@@ -62,6 +63,7 @@ export interface MainContext {
 }
 
 export async function main(argv: readonly string[], { env = process.env, cwd = process.cwd() }: MainContext = {}): Promise<number> {
+  tuneHeap();
   let exitCode: number = EXIT.ok;
   const setExit = (code: number): void => {
     exitCode = Math.max(exitCode, code);

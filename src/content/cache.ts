@@ -49,6 +49,11 @@ interface Line {
   pr?: FileProblem[];
 }
 
+/** An entry's line in the cache (without its newline). */
+export function cacheLine(entry: FileEntry): string {
+  return JSON.stringify(toLine(entry));
+}
+
 function toLine(e: FileEntry): Line {
   const line: Line = { p: e.sourcePath, s: e.size, m: e.mtimeMs };
   if (e.draft) line.d = 1;
@@ -309,8 +314,9 @@ export class CacheWriter {
     return writer;
   }
 
-  add(entry: FileEntry): void {
-    this.batch += `${JSON.stringify(toLine(entry))}\n`;
+  /** Adds `entry`; `line` is its `cacheLine` when a header worker already made it. */
+  add(entry: FileEntry, line = cacheLine(entry)): void {
+    this.batch += `${line}\n`;
     this.count++;
     if (this.batch.length > FLUSH) this.flush();
   }

@@ -248,10 +248,10 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
   try {
     // Synchronous reads (see readHeader) in chunks, yielding between them so that a daemon's HTTP
     // server and timers are never held up for long. Without a cache, worker threads read too.
-    const emit = (entry: FileEntry): void => {
+    const emit = (entry: FileEntry, line?: string): void => {
       if (writer !== undefined && entry.size >= 0) {
         try {
-          writer.add(entry);
+          writer.add(entry, line);
         } catch (error) {
           cacheFailed(error);
         }
@@ -261,7 +261,7 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
     const workers = reader === undefined ? (options.workers ?? headerWorkers(files.length)) : 0;
     // Entries read by workers never pass through readOne: a cache written from scratch starts here.
     if (reader === undefined && files.length > 0) startWriting();
-    const read = await readEntriesInOrder(order, readOne, emit, { config, contentDir, workers, intern });
+    const read = await readEntriesInOrder(order, readOne, emit, { config, contentDir, workers, intern, cacheLines: writing });
     if (workers > 0) workerChunks = read.byWorkers;
     // Entries left over (files deleted since) or a damaged end: the cache must be rewritten.
     if (reader !== undefined && !reader.complete) startWriting();

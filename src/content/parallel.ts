@@ -25,6 +25,12 @@ const CHUNK = 64;
  */
 const WORKER_LIMITS = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 };
 
+/** A header worker's answer: the chunk's entries, and their `cacheLine`s when asked for. */
+export interface ChunkReply {
+  entries: FileEntry[];
+  lines?: string[];
+}
+
 export interface ParallelOptions {
   config: Config;
   contentDir: string;
@@ -32,6 +38,8 @@ export interface ParallelOptions {
   workers: number;
   /** Strings shared by many headers (tags, authors) are kept once on the main thread. */
   intern: Intern;
+  /** Workers also send each entry's header-cache line (see `emit`). */
+  cacheLines?: boolean;
   /** The worker script; default: src/workers/headers.ts as built. Tests pass failing ones. */
   script?: WorkerSpec;
 }
@@ -44,11 +52,11 @@ export function headerWorkers(files: number): number {
 
 /**
  * Calls `emit` with the entry of every file of `files`, in order, and says how many chunks
- * workers read. `readLocal` reads one file on the main thread (it may use a cache); workers read
+ * workers read. With `cacheLines`, entries read by workers come with their `cacheLine`. `readLocal` reads one file on the main thread (it may use a cache); workers read
  * with `readFileEntry`. With workers, the main thread reads whole chunks before handing them on:
  * callers use workers only without a header cache (scanPosts).
  */
-export async function readEntriesInOrder(files: readonly string[], readLocal: (sourcePath: string) => FileEntry, emit: (entry: FileEntry) => void, parallel?: ParallelOptions): Promise<{ byWorkers: number }> {
+export async function readEntriesInOrder(files: readonly string[], readLocal: (sourcePath: string) => FileEntry, emit: (entry: FileEntry, line?: string) => void, parallel?: ParallelOptions): Promise<{ byWorkers: number }> {
   const workers = parallel?.workers ?? 0;
   if (workers <= 0) {
     // One file after the other, each handed on as soon as it is read: the caller's header cache
@@ -70,17 +78,20 @@ export async function readEntriesInOrder(files: readonly string[], readLocal: (s
     }
     return entry;
   };
-  return shareWork<FileEntry[]>({
+  return shareWork<ChunkReply>({
     count: Math.ceil(files.length / CHUNK),
     workers,
     script: parallel?.script ?? workerScript('headers'),
-    workerData: { config: parallel?.config, contentDir: parallel?.contentDir },
+    workerData: { config: parallel?.config, contentDir: parallel?.contentDir, cacheLines: parallel?.cacheLines === true },
     resourceLimits: WORKER_LIMITS,
     request: chunk,
-    receive: (reply) => (reply as FileEntry[]).map(adopt),
-    local: (index) => chunk(index).map(readLocal),
-    consume: (entries) => {
-      for (const entry of entries) emit(entry);
+    receive: (reply) => {
+      const { entries, lines } = reply as ChunkReply;
+      return lines === undefined ? { entries: entries.map(adopt) } : { entries: entries.map(adopt), lines };
+    },
+    local: (index) => ({ entries: chunk(index).map(readLocal) }),
+    consume: ({ entries, lines }) => {
+      for (let i = 0; i < entries.length; i++) emit(entries[i] as FileEntry, lines?.[i]);
     },
   });
 }

@@ -6,7 +6,8 @@ import { Worker } from 'node:worker_threads';
 import { simpleParser } from 'mailparser';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli.js';
-import { PARALLEL_MIN_FILES } from '../../src/content/parallel.js';
+import { cacheLine } from '../../src/content/cache.js';
+import { PARALLEL_MIN_FILES, type ChunkReply } from '../../src/content/parallel.js';
 import { makeConfig } from '../content/helpers.js';
 import { testdir } from '../helpers/tmp.js';
 
@@ -56,9 +57,9 @@ describe('the built CLI (dist/)', () => {
     expect(bad.stderr).toMatch(/titel/);
   });
 
-  it('ships a header worker that answers with entries', async () => {
+  it('ships a header worker that answers with entries and their cache lines', async () => {
     const dir = testdir({ '2026-01-11-a.md': '---\ntitle: "**太字**"\ntags: [AI]\n---\n本文\n' });
-    const worker = new Worker(path.join(ROOT, 'dist/workers/headers.js'), { workerData: { config: makeConfig(), contentDir: dir } });
+    const worker = new Worker(path.join(ROOT, 'dist/workers/headers.js'), { workerData: { config: makeConfig(), contentDir: dir, cacheLines: true } });
     try {
       const replies: unknown[] = [];
       await new Promise<void>((resolve, reject) => {
@@ -69,7 +70,9 @@ describe('the built CLI (dist/)', () => {
           else resolve();
         });
       });
-      expect(replies[1]).toMatchObject({ index: 7, reply: [{ sourcePath: '2026-01-11-a.md', header: { title: '太字', tags: ['AI'] }, problems: [] }] });
+      expect(replies[1]).toMatchObject({ index: 7, reply: { entries: [{ sourcePath: '2026-01-11-a.md', header: { title: '太字', tags: ['AI'] }, problems: [] }] } });
+      const { entries, lines } = (replies[1] as { reply: ChunkReply }).reply;
+      expect(lines).toEqual([cacheLine(entries[0]!)]);
     } finally {
       await worker.terminate();
     }

@@ -6,10 +6,11 @@ import type { FileEntry } from './read.js';
 
 /**
  * The header cache: one JSON line per post file, keyed by path + size + mtime, in scan order
- * (sourcePath descending, see `scanOrder`), between a first line naming the format version and a fingerprint of the config the
- * headers were built with, and a last line counting the entries. It is read and written a piece
- * at a time, merge-joined with the sorted file listing, so that a warm run of 100,000 posts never
- * holds every entry (nor the file as one string) in memory.
+ * (descending sourcePath, see `scanOrder`), between a first line naming the format version and
+ * a fingerprint of the config the headers were built with, and a last line counting the
+ * entries. It is read and written a piece at a time, merge-joined with the file listing in scan
+ * order, so that a warm run of 100,000 posts never holds every entry (nor the file as one
+ * string) in memory.
  * Anything unexpected (old version, other config, a torn or edited file) means: no cache from
  * that line on.
  */

@@ -87,6 +87,10 @@ export const contentSchema = z
     exclude: z.array(z.string().min(1)).default([]).describe('Glob patterns to leave out'),
     endMarker: z.string().min(1).optional().describe('Cut each body at the first line equal to this marker (e.g. "---END---")'),
     cache: z.boolean().default(true).describe('Cache parsed headers in the state folder, keyed by path, size and mtime'),
+    workers: z
+      .union([z.literal('auto'), z.number().int().min(0).max(16)])
+      .default('auto')
+      .describe('Worker threads reading headers when there is no header cache: "auto" (from 20,000 posts, one fewer than the cores, at most 3) or a number (0: the main thread only)'),
   })
   .prefault({});
 

@@ -258,7 +258,7 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
       }
       take(entry);
     };
-    const workers = reader === undefined ? (options.workers ?? headerWorkers(files.length)) : 0;
+    const workers = reader === undefined ? (options.workers ?? headerWorkers(files.length, config.content.workers)) : 0;
     // Entries read by workers never pass through readOne: a cache written from scratch starts here.
     if (reader === undefined && files.length > 0) startWriting();
     const read = await readEntriesInOrder(order, readOne, emit, { config, contentDir, workers, intern, cacheLines: writing });

@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readPosts } from '../../src/content/index.js';
 import { readFileEntry } from '../../src/content/entry.js';
-import { readEntriesInOrder } from '../../src/content/parallel.js';
+import { headerWorkers, PARALLEL_MIN_FILES, readEntriesInOrder } from '../../src/content/parallel.js';
 import type { FileEntry } from '../../src/content/read.js';
 import { testdir } from '../helpers/tmp.js';
 import { makeConfig, NOW, post } from './helpers.js';
@@ -104,5 +105,27 @@ describe('reading headers in worker threads', () => {
     expect([...readHere].sort()).toEqual(files);
     // The chunks the worker took were read here after a later one: they were taken back.
     expect(readHere).not.toEqual(files);
+  });
+});
+
+describe('headerWorkers', () => {
+  it('uses no worker below PARALLEL_MIN_FILES on "auto", and one fewer than the cores (at most 3) from there', () => {
+    expect(headerWorkers(PARALLEL_MIN_FILES - 1)).toBe(0);
+    expect(headerWorkers(PARALLEL_MIN_FILES, 'auto')).toBe(Math.max(0, Math.min(3, availableParallelism() - 1)));
+  });
+
+  it('uses as many as content.workers says, whatever the count of files (none for none)', () => {
+    expect(headerWorkers(10, 2)).toBe(2);
+    expect(headerWorkers(PARALLEL_MIN_FILES * 5, 0)).toBe(0);
+    expect(headerWorkers(0, 2)).toBe(0);
+  });
+
+  it('reads with a worker when content.workers asks for one, with the result of a serial read', async () => {
+    const root = blog();
+    const serial = await readPosts({ config: makeConfig({ content: { workers: 0 } }), contentDir: path.join(root, 'content'), now: NOW });
+    const parallel = await readPosts({ config: makeConfig({ content: { workers: 1 } }), contentDir: path.join(root, 'content'), now: NOW });
+    expect(serial.workerChunks).toBeUndefined();
+    expect(parallel.workerChunks).toBeGreaterThanOrEqual(0);
+    expect({ ...parallel, workerChunks: undefined }).toEqual({ ...serial, workerChunks: undefined });
   });
 });

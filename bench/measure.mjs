@@ -7,9 +7,10 @@ import { pathToFileURL } from 'node:url';
 const args = process.argv.slice(2);
 const started = performance.now();
 let code = 0;
-if (args[0] === 'floor') {
-  const { floor } = await import(pathToFileURL(path.resolve(import.meta.dirname, 'floor.mjs')).href);
-  floor(args[1]);
+if (args[0] === 'floor' || args[0] === 'floor-yaml') {
+  const { floor, floorYaml } = await import(pathToFileURL(path.resolve(import.meta.dirname, 'floor.mjs')).href);
+  if (args[0] === 'floor') floor(args[1]);
+  else await floorYaml(args[1]);
 } else {
   const { main } = await import(pathToFileURL(path.resolve(import.meta.dirname, '../dist/cli.js')).href);
   code = await main(args);

@@ -3,17 +3,25 @@
 import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
-export function floor(dir) {
-  const buffer = Buffer.alloc(1024);
-  let files = 0;
-  let bytes = 0;
+/** Calls `visit(buffer, length)` with the first `size` bytes of every file under `dir`. */
+function eachHead(dir, size, visit) {
+  const buffer = Buffer.alloc(size);
   for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const fd = openSync(path.join(entry.parentPath, entry.name), 'r');
-    bytes += readSync(fd, buffer, 0, 1024, 0);
+    const length = readSync(fd, buffer, 0, size, 0);
     closeSync(fd);
-    files++;
+    visit(buffer, length);
   }
+}
+
+export function floor(dir) {
+  let files = 0;
+  let bytes = 0;
+  eachHead(dir, 1024, (_, length) => {
+    files++;
+    bytes += length;
+  });
   return { files, bytes };
 }
 
@@ -25,18 +33,12 @@ export function floor(dir) {
 export async function floorYaml(dir) {
   const { default: matter } = await import('gray-matter');
   const parse = matter.engines.yaml.parse;
-  const buffer = Buffer.alloc(4096);
   let files = 0;
   let keys = 0;
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const fd = openSync(path.join(entry.parentPath, entry.name), 'r');
-    const length = readSync(fd, buffer, 0, buffer.length, 0);
-    closeSync(fd);
+  eachHead(dir, 4096, (buffer, length) => {
     files++;
     const close = buffer.subarray(0, length).indexOf('\n---', 3);
-    if (close === -1) continue;
-    keys += Object.keys(parse(buffer.toString('utf8', 4, close + 1)) ?? {}).length;
-  }
+    if (close !== -1) keys += Object.keys(parse(buffer.toString('utf8', 4, close + 1)) ?? {}).length;
+  });
   return { files, keys };
 }

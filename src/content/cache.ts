@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { ensureDirSync } from '../fs.js';
 import type { FileProblem, Intern } from './header.js';
 import type { FileEntry } from './read.js';
 
@@ -300,7 +301,7 @@ export class CacheWriter {
    * lines byte for byte instead of serialising them again.
    */
   static create(file: string, fingerprint: string, prefixOf?: { reader: CacheReader; entries: number }): CacheWriter {
-    mkdirSync(path.dirname(file), { recursive: true });
+    ensureDirSync(path.dirname(file));
     const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     const fd = openSync(temp, 'w');
     const writer = new CacheWriter(file, temp, fd);

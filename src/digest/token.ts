@@ -1,7 +1,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FeedletterError } from '../errors.js';
+import { ensureDirSync } from '../fs.js';
 
 /**
  * Unsubscribe tokens: `base64url("<subscriberId>.<issuedAtSeconds>") + "." + base64url(HMAC-SHA256)`.
@@ -61,7 +62,7 @@ export function loadOrCreateSecret(stateDir: string, envSecret: string | undefin
   if (envSecret !== undefined && envSecret.trim() !== '') return envSecret.trim();
   const file = path.join(stateDir, SECRET_FILE);
   try {
-    mkdirSync(stateDir, { recursive: true });
+    ensureDirSync(stateDir, 0o700);
     if (!existsSync(file)) {
       // Written beside, then hard-linked into place: link() fails if the name exists, so two
       // processes starting together agree on one secret, and no reader ever sees a half-written file.

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ensureDir } from '../fs.js';
 import type { Config } from '../config/schema.js';
 import type { FeedSet } from './plan.js';
 
@@ -68,7 +69,7 @@ export async function loadManifest(file: string): Promise<FeedManifest> {
 }
 
 export async function saveManifest(file: string, manifest: FeedManifest): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
+  await ensureDir(path.dirname(file));
   const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     await writeFile(temp, JSON.stringify(manifest));

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { ensureDirSync } from '../fs.js';
 
 /**
  * Write `content` (UTF-8) to `file` so that a reader never sees half of it: into a temp file
@@ -25,7 +26,7 @@ export function writeFileAtomicSync(file: string, content: string, madeDirs?: Se
 
   const dir = path.dirname(file);
   if (madeDirs === undefined || !madeDirs.has(dir)) {
-    mkdirSync(dir, { recursive: true });
+    ensureDirSync(dir);
     madeDirs?.add(dir);
   }
   // Dot-prefixed so web servers that hide dotfiles never serve it; random so two builds never share one.

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FeedletterError } from '../errors.js';
+import { ensureDirSync } from '../fs.js';
 
 /**
  * One sender at a time: a lock file `<state>/send.lock` shared by every feedletter process that
@@ -60,7 +61,7 @@ const held = new Set<string>();
  * milliseconds for it.
  */
 export function tryAcquireLock(stateDir: string, options: Omit<LockOptions, 'wait' | 'pollMs'> & { /** Test seam: called after a stale lock was found, before it is removed. */ onStale?: () => void }): Lock {
-  mkdirSync(stateDir, { recursive: true });
+  ensureDirSync(stateDir, 0o700);
   const lockPath = path.join(stateDir, LOCK_FILE);
   const info: LockInfo = { pid: process.pid, hostname: os.hostname(), startedAt: options.clock().toISOString(), purpose: options.purpose, token: randomUUID() };
   for (let attempt = 0; attempt < 100; attempt++) {

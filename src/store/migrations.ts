@@ -72,21 +72,39 @@ export const MIGRATIONS: readonly string[] = [
   `,
 ];
 
-/** Brings the database up to the newest version; a no-op on an up-to-date one. */
+/**
+ * Brings the database up to the newest version; a no-op on an up-to-date one. Safe when several
+ * processes open a fresh state folder at once: each step runs in a `BEGIN IMMEDIATE` transaction
+ * (one writer at a time) that reads the version inside it, so a process that waited for another
+ * one's step sees the version that step left and does not run it again. Bounded: every pass
+ * either applies one step or ends.
+ */
 export function migrate(db: Database.Database, steps: readonly string[] = MIGRATIONS): { from: number; to: number } {
-  const from = Number(db.pragma('user_version', { simple: true }));
-  if (from > steps.length) {
-    throw new FeedletterError('STATE_INVALID', `the database is at schema version ${from}, newer than this feedletter knows (${steps.length})`, {
+  const from = userVersion(db);
+  checkKnown(from, steps);
+  for (let pass = 0; pass <= steps.length; pass++) {
+    const applied = db
+      .transaction(() => {
+        const version = userVersion(db);
+        checkKnown(version, steps);
+        if (version >= steps.length) return false;
+        db.exec(steps[version] ?? '');
+        // PRAGMA takes no bound parameters; `version` is our own integer.
+        db.pragma(`user_version = ${version + 1}`);
+        return true;
+      })
+      .immediate();
+    if (!applied) break;
+  }
+  return { from, to: steps.length };
+}
+
+const userVersion = (db: Database.Database): number => Number(db.pragma('user_version', { simple: true }));
+
+function checkKnown(version: number, steps: readonly string[]): void {
+  if (version > steps.length) {
+    throw new FeedletterError('STATE_INVALID', `the database is at schema version ${version}, newer than this feedletter knows (${steps.length})`, {
       hint: 'upgrade feedletter, or point state.dir at another folder',
     });
   }
-  for (let version = from; version < steps.length; version++) {
-    const sql = steps[version] ?? '';
-    db.transaction(() => {
-      db.exec(sql);
-      // PRAGMA takes no bound parameters; `version` is our own integer.
-      db.pragma(`user_version = ${version + 1}`);
-    }).immediate();
-  }
-  return { from, to: steps.length };
 }

@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { FeedletterError } from '../errors.js';
+import { ensureDirSync } from '../fs.js';
 import { normaliseEmail } from './email.js';
+import { databaseFailure, truncatedDatabase } from './failure.js';
 import { migrate } from './migrations.js';
 
 export interface Subscriber {
@@ -46,6 +47,18 @@ export interface JobRun {
 
 export interface SubscriberFilter {
   status?: Subscriber['status'];
+}
+
+export interface TableCounts {
+  subscribers: number;
+  digests: number;
+  deliveries: number;
+}
+
+/** Rows in the main tables of a feedletter database (also of a backup opened read-only). */
+export function tableCounts(db: Database.Database): TableCounts {
+  const count = (table: string): number => db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).get()?.n ?? 0;
+  return { subscribers: count('subscribers'), digests: count('digests'), deliveries: count('deliveries') };
 }
 
 /** File name of the database inside the state folder. */
@@ -177,34 +190,42 @@ export class Store {
     };
   }
 
-  /** Opens (creating the folder with mode 0700 and the file if needed) and migrates the database. */
+  /**
+   * Opens (creating the folder with mode 0700 and the file if needed) and migrates the database.
+   * Refuses a truncated database (see `truncatedDatabase`) rather than starting a new one in its
+   * place, and says what kind of failure any other is (busy, read-only, full, damaged).
+   */
   static open(stateDir: string): Store {
     const file = path.join(stateDir, DB_FILE);
     let db: Database.Database;
     try {
       // 0700: the folder also holds the unsubscribe signing secret.
-      mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-      db = new Database(file);
+      ensureDirSync(stateDir, 0o700);
     } catch (cause) {
-      throw new FeedletterError('STATE_INVALID', `cannot open the database ${file}`, {
+      throw new FeedletterError('STATE_INVALID', `cannot create the state folder ${stateDir}`, {
         cause,
-        hint: 'check that state.dir is a writable folder',
+        hint: 'set state.dir to a folder this user can create and write (on a real file system)',
       });
     }
+    const truncated = truncatedDatabase(file);
+    if (truncated) throw truncated;
     try {
+      db = new Database(file);
+    } catch (cause) {
+      throw databaseFailure(cause, file, 'opening it');
+    }
+    try {
+      // First, so that every statement below waits for another process's write instead of
+      // failing: two processes opening a fresh state folder at once both get there.
+      db.pragma('busy_timeout = 5000');
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
-      db.pragma('busy_timeout = 5000');
       migrate(db);
       return new Store(file, db);
     } catch (cause) {
       db.close();
-      if (cause instanceof FeedletterError) throw cause;
-      throw new FeedletterError('STATE_INVALID', `the database ${file} is unusable`, {
-        cause,
-        hint: 'it may be corrupt or not a feedletter database; move it away to start afresh',
-      });
+      throw databaseFailure(cause, file, 'opening and migrating it');
     }
   }
 
@@ -215,6 +236,20 @@ export class Store {
   /** For tests and `check`: a pragma's value. */
   pragma(name: string): unknown {
     return this.db.pragma(name, { simple: true });
+  }
+
+  /**
+   * A consistent copy of the whole database into `file` while others may be reading and writing
+   * it (SQLite's online backup API: pages are copied in steps, and restarted if a write lands in
+   * between). The copy is a plain SQLite file, in rollback-journal mode, openable by any sqlite3.
+   */
+  async backup(file: string): Promise<void> {
+    await this.db.backup(file);
+  }
+
+  /** Rows per table: what `backup` and `check` report, and what a restore can be compared with. */
+  tableCounts(): TableCounts {
+    return tableCounts(this.db);
   }
 
   // ── subscribers ──────────────────────────────────────────────────────────────

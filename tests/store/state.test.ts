@@ -16,7 +16,6 @@ import { testdir } from '../helpers/tmp.js';
 
 const TSX = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const CHILD = path.join(import.meta.dirname, 'fixtures/open-child.ts');
-const NOW = new Date('2026-01-01T00:00:00Z');
 
 function openChild(stateDir: string, startAt: number, index: number): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, ['--import', TSX, CHILD, stateDir, String(startAt), String(index)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -88,7 +88,7 @@ describe('a fresh state folder created by many processes at once', () => {
 });
 
 describe('a database that is not what it should be', () => {
-  it('a 0-byte database in a used state folder is refused (74) and left as it is, never replaced by an empty one', async () => {
+  it('a 0-byte database is refused (74) by every command and left as it is, never replaced by an empty one', async () => {
     const dir = sampleBlog();
     expect((await runCli(dir, ['subscribers', 'add', 'reader@example.com'], { env: { FEEDLETTER_SECRET: 'k'.repeat(40) } })).code).toBe(0);
     const dbFile = path.join(dir, '.feedletter', DB_FILE);
@@ -107,16 +107,14 @@ describe('a database that is not what it should be', () => {
     }
   }, 60_000);
 
-  it('a 0-byte database alone in its folder (a first start killed at once) is simply started again', () => {
+  it('a 0-byte database is refused even with nothing else in its folder (the secret in the environment)', () => {
     const stateDir = testdir();
     writeFileSync(path.join(stateDir, DB_FILE), '');
-    const store = Store.open(stateDir);
-    try {
-      expect(store.countSubscribers()).toBe(0);
-      expect(store.pragma('user_version')).toBe(MIGRATIONS.length);
-    } finally {
-      store.close();
-    }
+    const error = errorOf(() => Store.open(stateDir));
+    expect(error.code).toBe('STATE_INVALID');
+    expect(error.message).toMatch(/is empty \(0 bytes\)/);
+    expect(error.hint).toMatch(/Only if nothing was ever sent from this state folder, delete the empty file/);
+    expect(statSync(path.join(stateDir, DB_FILE)).size).toBe(0);
   });
 
   it('a file that is not a database is "damaged" (74), with restore advice', () => {

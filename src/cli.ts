@@ -21,6 +21,7 @@ export const EXIT = {
   partial: 1,
   usage: 64,
   input: 65,
+  noinput: 66,
   unavailable: 69,
   io: 74,
   tempfail: 75,
@@ -30,12 +31,14 @@ export const EXIT = {
 const EXIT_BY_CODE: Record<ErrorCode, number> = {
   CONFIG_INVALID: EXIT.config,
   CONTENT_INVALID: EXIT.partial,
+  CONTENT_MISSING: EXIT.noinput,
   TEMPLATE_INVALID: EXIT.config,
   SMTP_UNAVAILABLE: EXIT.unavailable,
   LOCKED: EXIT.tempfail,
   USAGE: EXIT.usage,
   INPUT_INVALID: EXIT.input,
   STATE_INVALID: EXIT.io,
+  IO_FAILED: EXIT.io,
 };
 
 interface GlobalOptions {
@@ -83,13 +86,16 @@ export async function main(argv: readonly string[], { env = process.env, cwd = p
     return { resolved, logger, now: new Date() };
   };
 
+  const allowEmpty = '--allow-empty';
+  const allowEmptyHelp = 'write feeds with no item even though the feeds on disk have items (without it, such a build is refused: exit 66)';
   program
     .command('build')
     .description('write the feeds of every published post into the output folder')
-    .action(async () => {
+    .option(allowEmpty, allowEmptyHelp)
+    .action(async (opts: { allowEmpty?: boolean }) => {
       const { build } = await import('./commands/build.js');
       const { resolved, logger, now } = context();
-      const result = await build({ resolved, now, logger });
+      const result = await build({ resolved, now, logger, allowEmpty: opts.allowEmpty });
       printProblems(result.problems);
       out(`feeds: ${result.published} posts, ${result.feeds.written.length} files written, ${result.feeds.unchanged.length} unchanged${result.feeds.removed.length ? `, ${result.feeds.removed.length} removed` : ''} in ${resolved.config.output.dir}/`);
       if (result.skipped > 0) {
@@ -116,11 +122,11 @@ export async function main(argv: readonly string[], { env = process.env, cwd = p
       .option('--to <address>', 'send one test copy ("[TEST]" subject) to this address; change no state')
       .addOption(new Option('--since <date>', 'posts published after this date instead of since the last digest').argParser(parseDate));
 
-  const runDigest = async (opts: { dryRun?: boolean; to?: string; since?: Date }, withBuild: boolean): Promise<void> => {
+  const runDigest = async (opts: { dryRun?: boolean; to?: string; since?: Date; allowEmpty?: boolean }, withBuild: boolean): Promise<void> => {
     const { resolved, logger, now } = context();
     if (withBuild) {
       const { build } = await import('./commands/build.js');
-      const built = await build({ resolved, now, logger });
+      const built = await build({ resolved, now, logger, allowEmpty: opts.allowEmpty });
       printProblems(built.problems);
       out(`feeds: ${built.published} posts, ${built.feeds.written.length} files written, ${built.feeds.unchanged.length} unchanged in ${resolved.config.output.dir}/`);
       if (built.skipped > 0) {
@@ -186,7 +192,21 @@ export async function main(argv: readonly string[], { env = process.env, cwd = p
   };
 
   digestOptions(program.command('digest').description('send the posts published since the last digest to every subscriber, once')).action(async (opts) => runDigest(opts, false));
-  digestOptions(program.command('run').description('the main job: build, then digest (what npm start runs)')).action(async (opts) => runDigest(opts, true));
+  digestOptions(program.command('run').description('the main job: build, then digest (what npm start runs)'))
+    .option(allowEmpty, allowEmptyHelp)
+    .action(async (opts) => runDigest(opts, true));
+
+  program
+    .command('backup <file>')
+    .description('write a consistent copy of the state database to FILE (safe while the daemon runs); see "Backups" in the README')
+    .option('--force', 'replace FILE if it exists')
+    .action(async (file: string, opts: { force?: boolean }) => {
+      const { backup } = await import('./commands/backup.js');
+      const { resolved } = context();
+      const result = await backup({ resolved, file, force: opts.force });
+      out(`backup: ${path.relative(cwd, result.file) || result.file}: ${result.subscribers} subscribers, ${result.digests} digests, ${result.deliveries} deliveries (integrity checked)`);
+      if (resolved.secrets.secret === undefined) out(`keep ${path.relative(cwd, path.join(resolved.paths.state, 'secret'))} with it: unsubscribe links are signed with it`);
+    });
 
   program
     .command('daemon')
@@ -303,6 +323,7 @@ function report(error: unknown): number {
     return EXIT.config;
   }
   if (error instanceof FeedletterError) {
+    printProblems(error.problems);
     err(`feedletter: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`);
     if (error.cause instanceof Error) err(`  cause: ${error.cause.message}`);
     return EXIT_BY_CODE[error.code];

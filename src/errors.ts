@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   /** One or more posts could not be read; the others were still processed. */
   | 'CONTENT_INVALID'
+  /** The content folder is missing, or a build would empty feeds that have items: nothing was written. */
+  | 'CONTENT_MISSING'
   /** An email template does not parse or render (names file and line). */
   | 'TEMPLATE_INVALID'
   /** The SMTP server could not be reached or refused us as a whole (not one recipient). */
@@ -20,18 +22,23 @@ export type ErrorCode =
   /** A value given by the user (address, token, file) is not acceptable. */
   | 'INPUT_INVALID'
   /** The state folder or database is unusable. */
-  | 'STATE_INVALID';
+  | 'STATE_INVALID'
+  /** A file or folder (the feeds' output, the outbox) could not be written: permissions, a full disk. */
+  | 'IO_FAILED';
 
 export class FeedletterError extends Error {
   readonly code: ErrorCode;
   /** One line telling the user what to do about it, when we know. */
   readonly hint: string | undefined;
+  /** The problems behind the error (every bad config key, every post that failed), printed before it. */
+  readonly problems: readonly Problem[];
 
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; hint?: string } = {}) {
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; hint?: string; problems?: readonly Problem[] } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'FeedletterError';
     this.code = code;
     this.hint = options.hint;
+    this.problems = options.problems ?? [];
   }
 }
 
@@ -64,4 +71,28 @@ export function formatProblem(problem: Problem): string {
   const hint = problem.hint === undefined ? '' : ` (${problem.hint})`;
   const level = problem.severity === 'warning' ? ' warning:' : '';
   return `${where}:${level}${field} ${problem.message}${hint}`;
+}
+
+/**
+ * A failed file-system call as an IO_FAILED error saying what was being done and where; any
+ * other error (a bug) is returned as it is.
+ */
+export function ioFailure(error: unknown, doing: string): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) return error;
+  const why: Record<string, string> = {
+    ENOSPC: 'the disk is full',
+    EDQUOT: 'the disk quota is exhausted',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EROFS: 'the file system is read-only',
+    ENOENT: 'a folder on the way does not exist or cannot be created there',
+    ENOTDIR: 'a file stands where a folder should be',
+    EIO: 'the disk failed',
+  };
+  const path = (error as NodeJS.ErrnoException).path;
+  return new FeedletterError('IO_FAILED', `cannot ${doing}${path ? ` (${path})` : ''}: ${why[code] ?? code}`, {
+    cause: error,
+    hint: code === 'ENOSPC' || code === 'EDQUOT' ? 'free some space and run again' : 'check that the folder exists and that this user may write to it',
+  });
 }

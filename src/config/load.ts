@@ -174,10 +174,8 @@ export function loadConfig(options: LoadOptions): { resolved: ResolvedConfig; wa
 
 /** CONFIG_INVALID carrying every problem found, for the CLI to print one per line. */
 export class ConfigError extends FeedletterError {
-  readonly problems: Problem[];
   constructor(problems: Problem[]) {
-    super('CONFIG_INVALID', `the config has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, { hint: 'fix them and run again' });
-    this.problems = problems;
+    super('CONFIG_INVALID', `the config has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, { hint: 'fix them and run again', problems });
   }
 }
 

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/schema.js';
 import { CACHE_VERSION } from '../content/cache.js';
 import type { ScanResult } from '../content/index.js';
+import { requireContentDir } from '../content/folder.js';
 import { isListingStamp, stampPosts, type ListingStampResult } from '../content/listing.js';
-import type { Problem } from '../errors.js';
+import { FeedletterError, ioFailure, type Problem } from '../errors.js';
 import type { BuildFeedsResult } from '../feeds/index.js';
 import { currentSets, filesUnchanged, fingerprintSet, loadManifest, saveManifest, setFiles, stampOf, type FeedManifest, type FileStamp } from '../feeds/manifest.js';
 import type { Logger } from '../log.js';
@@ -15,6 +16,8 @@ export interface BuildOptions {
   resolved: ResolvedConfig;
   now: Date;
   logger?: Logger | undefined;
+  /** Write feeds with no item even where the feeds on disk have items (see `refuseToEmpty`). */
+  allowEmpty?: boolean | undefined;
 }
 
 export interface BuildResult {
@@ -147,6 +150,29 @@ async function unchangedBuild(resolved: ResolvedConfig, now: Date, manifest: Fee
 }
 
 /**
+ * A build that publishes no post while the site feed on disk has items would empty every feed
+ * and delete every per-term one: a content folder emptied by a deploy, posts all failing after a
+ * config change. That is refused, writing nothing, unless asked for with `allowEmpty`; the
+ * posts' problems go with the error, since they are usually the reason.
+ */
+function refuseToEmpty(resolved: ResolvedConfig, problems: readonly Problem[]): void {
+  const file = path.join(resolved.paths.output, resolved.config.feeds.json);
+  let items = 0;
+  try {
+    const feed = JSON.parse(readFileSync(file, 'utf8')) as { items?: unknown };
+    items = Array.isArray(feed.items) ? feed.items.length : 0;
+  } catch {
+    return; // no feed (or not ours) on disk: nothing to lose
+  }
+  if (items === 0) return;
+  const shown = path.relative(resolved.cwd, file) || file;
+  throw new FeedletterError('CONTENT_MISSING', `no post would be published, but ${shown} has ${items} item${items === 1 ? '' : 's'}: this build would empty every feed; nothing was written`, {
+    hint: 'if the blog really has no published post now, run again with --allow-empty; otherwise check content.dir and the problems above',
+    problems,
+  });
+}
+
+/**
  * `feedletter build`: read every post's header, render only the posts a full-content feed
  * carries, write the feeds. One bad post is reported and skipped; the rest are written.
  */
@@ -154,6 +180,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const { resolved, now } = options;
   const { config } = resolved;
   const started = performance.now();
+  requireContentDir(resolved.paths.content, resolved.cwd);
   const manifestFile = path.join(resolved.paths.state, 'cache', 'feeds.json');
   const manifest = await loadManifest(manifestFile);
   const fingerprint = buildFingerprint(resolved);
@@ -189,6 +216,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const cacheFile = headerCacheFile(resolved);
   const content = await scanPosts({ config, contentDir: resolved.paths.content, now, cacheFile, stamp: true }, (header) => planner.add(header));
   const scanned = performance.now();
+  if (content.stats.published === 0 && options.allowEmpty !== true) refuseToEmpty(resolved, content.problems);
   const sets = planner.sets();
   // Sets whose inputs and files are exactly as the last build left them need no work at all.
   const fingerprints = new Map(sets.map((set) => [set.dir, fingerprintSet(config, set)]));
@@ -204,7 +232,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const unrendered = new Set([...needed].filter((id) => !posts.has(id)));
   const usable = unrendered.size === 0 ? sets : sets.map((set) => ({ ...set, posts: set.posts.filter((p) => !unrendered.has(p.id)) }));
   const beforeWrite = performance.now();
-  const feeds = await writeFeeds({ config, outputDir: resolved.paths.output, sets: usable, posts, current });
+  const feeds = await writeFeeds({ config, outputDir: resolved.paths.output, sets: usable, posts, current }).catch((error: unknown) => {
+    throw ioFailure(error, `write the feeds into ${config.output.dir}/`);
+  });
   const written = performance.now();
   // Record what is on disk now; a set that lost a post to a render failure is not recorded as
   // current, so the next build tries it again.
@@ -234,7 +264,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     const snapshot: Snapshot = { config: fingerprint, posts: content.inputs.posts, listing: content.inputs.listing, headerCache, validFrom: content.inputs.validFrom, validUntil: content.inputs.validUntil, stats, problems: content.problems };
     next.snapshot = snapshot;
   }
-  await saveManifest(manifestFile, next);
+  await saveManifest(manifestFile, next).catch((error: unknown) => {
+    throw ioFailure(error, `record the build in the state folder ${config.state.dir}/`);
+  });
   const problems = [...content.problems, ...rendered.problems];
   const result: BuildResult = {
     problems,

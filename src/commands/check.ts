@@ -1,4 +1,5 @@
 import type { ResolvedConfig } from '../config/schema.js';
+import { requireContentDir } from '../content/folder.js';
 import { readPosts, renderPosts } from '../content/index.js';
 import type { Problem } from '../errors.js';
 
@@ -18,6 +19,7 @@ export interface CheckResult {
 export async function check(options: { resolved: ResolvedConfig; now: Date }): Promise<CheckResult> {
   const { resolved, now } = options;
   const { config } = resolved;
+  requireContentDir(resolved.paths.content, resolved.cwd);
   const content = await readPosts({ config, contentDir: resolved.paths.content, now });
   const rendered = await renderPosts(content.headers, { config, contentDir: resolved.paths.content });
   const renderFailures = content.headers.length - rendered.posts.length;

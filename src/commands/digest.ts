@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/schema.js';
+import { requireContentDir } from '../content/folder.js';
 import { renderPosts, scanPosts } from '../content/index.js';
 import { FeedletterError, type Problem } from '../errors.js';
 import { buildMessage, unsubscribeUrl } from '../digest/message.js';
@@ -56,6 +57,8 @@ export async function digest(options: DigestOptions): Promise<DigestOutcome> {
   const { config } = resolved;
   const clock = options.clock ?? (() => now);
   const stateChanging = !options.dryRun && options.to === undefined;
+  // Before the store is opened: from the wrong folder, nothing is created there.
+  requireContentDir(resolved.paths.content, resolved.cwd);
 
   const store = Store.open(resolved.paths.state);
   const lock = stateChanging ? await acquireLock(resolved.paths.state, { purpose: 'digest', wait: options.lockWaitMs ?? 0, clock }) : undefined;

@@ -189,7 +189,7 @@ export function createTransport(resolved: ResolvedConfig): Transport {
   if (!/^smtps?:\/\//.test(resolved.secrets.smtpUrl)) {
     throw new FeedletterError('CONFIG_INVALID', 'SMTP_URL must start with smtp:// or smtps://', { hint: 'e.g. SMTP_URL=smtps://user:password@mail.example.com:465' });
   }
-  return createSmtpTransport({ url: resolved.secrets.smtpUrl, maxConnections: smtp.maxConnections, rateLimit: smtp.rateLimit, timeoutMs: smtp.timeoutMs });
+  return createSmtpTransport({ url: resolved.secrets.smtpUrl, maxConnections: smtp.maxConnections, rateLimit: smtp.rateLimit, timeouts: { connectionMs: smtp.connectionTimeoutMs, greetingMs: smtp.greetingTimeoutMs, socketMs: smtp.socketTimeoutMs } });
 }
 
 function dkimOptions(resolved: ResolvedConfig): { domainName: string; keySelector: string; privateKey: string } | undefined {

@@ -29,8 +29,17 @@ export interface SmtpTransportOptions {
   maxConnections: number;
   /** Messages per second over all connections; 0 = unlimited. */
   rateLimit: number;
-  /** Connection, greeting and socket timeout. */
-  timeoutMs: number;
+  /**
+   * RFC 5321 §4.5.3.2 gives each step of a session its own timeout; nodemailer has three, which
+   * are mapped so that no step is cut shorter than the RFC asks:
+   * - `connectionMs`: DNS, TCP, TLS and the greeting together (nodemailer's connectionTimeout);
+   * - `greetingMs`: the server's 220 greeting (greetingTimeout, bounded by `connectionMs`);
+   * - `socketMs`: silence at any later step (socketTimeout, one inactivity timer for MAIL, RCPT,
+   *   DATA and the reply to the end of the data). The RFC's longest wait is the last, 10 minutes
+   *   (§4.5.3.2.6), and a client that gives up earlier while the server is still accepting the
+   *   message sends it twice; a socket timeout is never retried (see `uncertain` in transport.ts).
+   */
+  timeouts: { connectionMs: number; greetingMs: number; socketMs: number };
   dkim?: DkimOptions;
   /** Extra nodemailer pool options (tests: `tls`, `ignoreTLS`…). */
   extra?: Record<string, unknown>;
@@ -60,10 +69,9 @@ export function createSmtpTransport(options: SmtpTransportOptions): Transport {
     pool: true,
     url: options.url,
     maxConnections: options.maxConnections,
-    connectionTimeout: options.timeoutMs,
-    greetingTimeout: options.timeoutMs,
-    socketTimeout: options.timeoutMs,
-    dnsTimeout: options.timeoutMs,
+    connectionTimeout: options.timeouts.connectionMs,
+    greetingTimeout: options.timeouts.greetingMs,
+    socketTimeout: options.timeouts.socketMs,
     ...(dkim === undefined ? {} : { dkim }),
   });
   return {

@@ -136,7 +136,11 @@ export const digestSchema = z
       .describe('Sender'),
     replyTo: email.optional().describe('Reply-To address (default: none)'),
     unsubscribeMailto: email.optional().describe('Also offer mailto: unsubscribe in List-Unsubscribe'),
-    outbox: z.string().min(1).default('outbox').describe('Folder where .eml files go when no SMTP_URL is set, and with --dry-run'),
+    transport: z
+      .enum(['smtp', 'outbox'])
+      .default('smtp')
+      .describe('"smtp": send through SMTP_URL; without it a digest is only a preview into the outbox (nothing sent, no state changed). "outbox": the outbox folder is the real transport (each message recorded as sent)'),
+    outbox: z.string().min(1).default('outbox').describe('Folder of the previews (no SMTP_URL, --dry-run) and, with transport: outbox, of the messages; files 0600 in a 0700 folder'),
   })
   .prefault({});
 

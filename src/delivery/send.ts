@@ -102,7 +102,7 @@ export async function deliverDigest(options: DeliverOptions): Promise<DeliverRep
     try {
       await transport.verify();
     } catch (error) {
-      throw unavailable(classifySmtpError(error), transport);
+      throw transportError(classifySmtpError(error), transport);
     }
   }
 
@@ -238,7 +238,7 @@ export async function deliverDigest(options: DeliverOptions): Promise<DeliverRep
   }
   if (crashed !== undefined) throw crashed.error;
 
-  if (fatal !== undefined) throw unavailable(fatal, transport);
+  if (fatal !== undefined) throw transportError(fatal, transport);
   // Fewer than `giveUpStreak` in a row: these addresses keep deferring, not the whole server.
   for (const g of givenUp) fail(g.subscriber, g.error, 'pending');
   // Fewer than `refusalStreak` alike: refusals of these recipients.
@@ -255,8 +255,18 @@ export async function deliverDigest(options: DeliverOptions): Promise<DeliverRep
   return report;
 }
 
-function unavailable(error: SendError, transport: Transport): FeedletterError {
-  const what = transport.name === 'smtp' ? 'the SMTP server' : 'the outbox';
+/**
+ * What stops a run, as the CLI reports it: SMTP_UNAVAILABLE (69) for the server, with its own
+ * words; IO_FAILED (74) for an outbox folder that cannot be written.
+ */
+export function transportError(error: SendError, transport: Transport): FeedletterError {
+  if (transport.name === 'outbox') {
+    return new FeedletterError('IO_FAILED', `cannot write the outbox: ${describe(error)}`, {
+      cause: error,
+      hint: 'check free space and that digest.outbox is a folder the user running feedletter may write; the next run resumes where this one stopped',
+    });
+  }
+  const what = 'the SMTP server';
   if (error.kind === 'uncertain') {
     return new FeedletterError('SMTP_UNAVAILABLE', `${what} stopped answering in the middle of a message (${describe(error)}); it may have accepted it, so it is not retried now`, {
       cause: error,
@@ -273,9 +283,6 @@ function unavailable(error: SendError, transport: Transport): FeedletterError {
   }
   return new FeedletterError('SMTP_UNAVAILABLE', `${what} is unavailable: ${describe(error)}`, {
     cause: error,
-    hint:
-      transport.name === 'smtp'
-        ? 'check SMTP_URL (host, port, credentials) and that the server is up; the next run resumes where this one stopped'
-        : 'check that the outbox folder is writable; the next run resumes where this one stopped',
+    hint: 'check SMTP_URL (host, port, credentials) and that the server is up; the next run resumes where this one stopped',
   });
 }

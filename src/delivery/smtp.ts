@@ -1,6 +1,7 @@
 import nodemailer from 'nodemailer';
 import type { DKIMOptions } from 'nodemailer/lib/dkim';
 import type Mail from 'nodemailer/lib/mailer';
+import { parseSmtpUrl } from '../config/smtp-url.js';
 import { createRateLimiter } from './rate-limit.js';
 import { classifySmtpError, SendError, type OutgoingMessage, type SendResult, type Transport } from './transport.js';
 
@@ -23,7 +24,11 @@ export interface DkimOptions {
 }
 
 export interface SmtpTransportOptions {
-  /** `smtp://user:pass@host:port` or `smtps://…`; credentials come from the environment, never a file. */
+  /**
+   * `smtp://user:pass@host:port` or `smtps://…`; credentials come from the environment, never a
+   * file. Parsed here (CONFIG_INVALID naming SMTP_URL, never quoting it): nodemailer gets the
+   * parts, not the URL, so none of its errors can carry the password.
+   */
   url: string;
   /** Pooled connections. */
   maxConnections: number;
@@ -64,10 +69,15 @@ export function mailOptions(message: OutgoingMessage): Mail.Options {
 export function createSmtpTransport(options: SmtpTransportOptions): Transport {
   const limiter = createRateLimiter({ perSecond: options.rateLimit });
   const dkim = toNodemailerDkim(options.dkim);
+  const server = parseSmtpUrl(options.url);
   const transporter = nodemailer.createTransport({
+    ...server.extra,
     ...options.extra,
     pool: true,
-    url: options.url,
+    host: server.host,
+    ...(server.port === undefined ? {} : { port: server.port }),
+    secure: server.secure,
+    ...(server.auth === undefined ? {} : { auth: server.auth }),
     maxConnections: options.maxConnections,
     connectionTimeout: options.timeouts.connectionMs,
     greetingTimeout: options.timeouts.greetingMs,

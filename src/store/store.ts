@@ -453,6 +453,36 @@ export class Store {
       .immediate();
   }
 
+  // ── retrying failed deliveries (digest --retry-failed) ───────────────────────
+
+  /** The most recent digest, finished or not. */
+  latestDigest(): DigestRecord | undefined {
+    const row = this.db.prepare<[], DigestRow>('SELECT * FROM digests ORDER BY id DESC LIMIT 1').get();
+    return row === undefined ? undefined : toDigest(row);
+  }
+
+  /**
+   * Puts the failed deliveries of a digest back to pending, for subscribers still active (an
+   * unsubscribed one stays failed), and re-opens the digest when any went back, all in one
+   * transaction. A delivery that was sent is never touched: a retry can only reach those the
+   * digest did not. The watermark stays where it is (it never moves back). Returns how many.
+   */
+  requeueFailed(digestId: number, now: Date): number {
+    return this.db
+      .transaction(() => {
+        const changed = this.db
+          .prepare<[string, number]>(
+            `UPDATE deliveries SET status = 'pending', updated_at = ?
+             WHERE digest_id = ? AND status = 'failed'
+               AND EXISTS (SELECT 1 FROM subscribers s WHERE s.id = deliveries.subscriber_id AND s.status = 'active')`,
+          )
+          .run(iso(now), digestId).changes;
+        if (changed > 0) this.db.prepare<[number]>("UPDATE digests SET status = 'pending', completed_at = NULL WHERE id = ?").run(digestId);
+        return changed;
+      })
+      .immediate();
+  }
+
   // ── jobs and meta ────────────────────────────────────────────────────────────
 
   recordJobRun(run: JobRun): void {

@@ -11,7 +11,7 @@ import { createOutboxTransport, writePrivateFile } from '../delivery/outbox.js';
 import { deliverDigest, transportError, type DeliverReport } from '../delivery/send.js';
 import { createSmtpTransport } from '../delivery/smtp.js';
 import { classifySmtpError, type OutgoingMessage, type Transport } from '../delivery/transport.js';
-import { normaliseEmail } from '../store/email.js';
+import { normaliseEmail, normaliseName } from '../store/email.js';
 import type { Logger } from '../log.js';
 import type { PostHeader } from '../post.js';
 import { acquireLock } from '../store/lock.js';
@@ -86,7 +86,9 @@ export async function digest(options: DigestOptions): Promise<DigestOutcome> {
 
     const makeBuilder = (record: Pick<DigestRecord, 'id' | 'createdAt'>, compiled: CompiledDigest, test: boolean) => {
       const personalise = preparePersonaliser(compiled);
-      return (subscriber: Pick<Subscriber, 'id' | 'email' | 'name'>): OutgoingMessage => {
+      return (stored: Pick<Subscriber, 'id' | 'email' | 'name'>): OutgoingMessage => {
+        // A name stored before names were cleaned on the way in (CR/LF, 200 KB) never reaches a header.
+        const subscriber = { ...stored, name: displayName(stored.name) };
         // The token's issue time is the digest's: a re-sent message is byte-for-byte the same.
         const url = unsubscribeUrl(config, signToken(secret, subscriber.id, record.createdAt));
         const personal = personalise({ name: subscriber.name, email: subscriber.email, unsubscribeUrl: url });
@@ -274,5 +276,13 @@ async function writePreview(dir: string, compiled: CompiledDigest, build: (s: Pi
     await writePrivateFile(dir, 'digest.txt', String(message.options.text ?? ''));
   } catch (cause) {
     throw new FeedletterError('IO_FAILED', `cannot write the digest preview into ${dir}: ${(cause as Error).message}`, { cause, hint: 'check free space and that digest.outbox is a folder the user running feedletter may write' });
+  }
+}
+
+function displayName(name: string | null): string | null {
+  try {
+    return normaliseName(name);
+  } catch {
+    return null; // longer than a name may be: none rather than a clipped one
   }
 }

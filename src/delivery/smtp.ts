@@ -1,4 +1,5 @@
 import nodemailer from 'nodemailer';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { DKIMOptions } from 'nodemailer/lib/dkim';
 import type Mail from 'nodemailer/lib/mailer';
 import { parseSmtpUrl } from '../config/smtp-url.js';
@@ -84,6 +85,29 @@ export function createSmtpTransport(options: SmtpTransportOptions): Transport {
     socketTimeout: options.timeouts.socketMs,
     ...(dkim === undefined ? {} : { dkim }),
   });
+  // Whether the server offers SMTPUTF8 (RFC 6531): asked once, on one connection of its own, the
+  // first time an address needs it. nodemailer's pool does not tell, and without the extension it
+  // would send a UTF-8 mailbox as raw 8-bit, which servers mangle or bounce.
+  let smtputf8: Promise<boolean> | undefined;
+  const offersSmtpUtf8 = (): Promise<boolean> => {
+    smtputf8 ??= probeExtensions({
+      ...server.extra,
+      ...options.extra,
+      host: server.host,
+      ...(server.port === undefined ? {} : { port: server.port }),
+      secure: server.secure,
+      connectionTimeout: options.timeouts.connectionMs,
+      greetingTimeout: options.timeouts.greetingMs,
+      socketTimeout: options.timeouts.socketMs,
+    }).then(
+      (ehlo) => /^SMTPUTF8\b/im.test(ehlo),
+      (error: unknown) => {
+        smtputf8 = undefined; // ask again next time
+        throw error;
+      },
+    );
+    return smtputf8;
+  };
   return {
     name: 'smtp',
     concurrency: options.maxConnections,
@@ -99,6 +123,19 @@ export function createSmtpTransport(options: SmtpTransportOptions): Transport {
       }
     },
     async send(message: OutgoingMessage): Promise<SendResult> {
+      if (needsSmtpUtf8(message.to.address)) {
+        let offered: boolean;
+        try {
+          offered = await offersSmtpUtf8();
+        } catch (error) {
+          throw classifySmtpError(error);
+        }
+        if (!offered) {
+          throw new SendError('permanent', 'the address has non-ASCII characters before the "@", and the SMTP server does not offer SMTPUTF8 (RFC 6531) to carry them', {
+            code: 'ESMTPUTF8',
+          });
+        }
+      }
       await limiter.acquire();
       try {
         const info = await transporter.sendMail(mailOptions(message));
@@ -112,4 +149,29 @@ export function createSmtpTransport(options: SmtpTransportOptions): Transport {
       return Promise.resolve();
     },
   };
+}
+
+/** An address whose local part is not ASCII: only SMTPUTF8 carries it (the domain is punycode). */
+export function needsSmtpUtf8(address: string): boolean {
+  const at = address.lastIndexOf('@');
+  // eslint-disable-next-line no-control-regex
+  return !/^[\x00-\x7f]*$/.test(at < 0 ? address : address.slice(0, at));
+}
+
+/** The server's EHLO reply, one extension a line (`SMTPUTF8`, `PIPELINING`, …), from a connection of its own. */
+function probeExtensions(options: SMTPConnection.Options): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const connection = new SMTPConnection(options);
+    connection.once('error', reject);
+    connection.connect((error) => {
+      if (error) {
+        reject(error);
+        return;
+      }
+      // Right after connect() the last reply is the EHLO (repeated after STARTTLS), before any AUTH.
+      const reply = String(connection.lastServerResponse || '');
+      connection.quit();
+      resolve(reply.split(/\r?\n/).map((line) => line.replace(/^\d{3}[ -]/, '')).join('\n'));
+    });
+  });
 }

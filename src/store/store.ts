@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { FeedletterError } from '../errors.js';
-import { normaliseEmail } from './email.js';
+import { normaliseEmail, normaliseName } from './email.js';
 import { migrate } from './migrations.js';
 
 export interface Subscriber {
@@ -227,7 +227,7 @@ export class Store {
    */
   addSubscriber(email: string, name: string | null, now: Date, options: { reactivate?: boolean } = {}): { subscriber: Subscriber; created: boolean } {
     const address = normaliseEmail(email);
-    const cleanName = name === null || name.trim() === '' ? null : name.trim();
+    const cleanName = normaliseName(name);
     return this.db
       .transaction(() => {
         const existing = this.q.subscriberByEmail.get(address);
@@ -281,7 +281,7 @@ export class Store {
   }
 
   findSubscriber(email: string): Subscriber | undefined {
-    const row = this.q.subscriberByEmail.get(email.trim()) ?? this.q.subscriberByEmail.get(email.trim().toLowerCase());
+    const row = this.q.subscriberByEmail.get(email.trim()) ?? this.q.subscriberByEmail.get(email.trim().toLowerCase()) ?? this.byNormalisedEmail(email);
     return row === undefined ? undefined : toSubscriber(row);
   }
 
@@ -481,6 +481,15 @@ export class Store {
         return changed;
       })
       .immediate();
+  }
+
+  /** The row of an address as the store keeps it (`user@例え.jp` is stored `user@xn--r8jz45g.jp`). */
+  private byNormalisedEmail(email: string): SubscriberRow | undefined {
+    try {
+      return this.q.subscriberByEmail.get(normaliseEmail(email));
+    } catch {
+      return undefined;
+    }
   }
 
   // ── jobs and meta ────────────────────────────────────────────────────────────

@@ -120,7 +120,15 @@ export async function main(argv: readonly string[], { env = process.env, cwd = p
     command
       .option('--dry-run', 'render every message into the outbox folder; send nothing, change no state')
       .option('--to <address>', 'send one test copy ("[TEST]" subject) to this address; change no state')
-      .addOption(new Option('--since <date>', 'posts published after this date instead of since the last digest').argParser(parseDate));
+      .addOption(new Option('--since <date>', 'posts published after this date instead of since the last digest').argParser(parseDate))
+      .addHelpText(
+        'after',
+        `
+Without SMTP_URL (and without digest.transport: outbox in the config) a digest is a preview:
+rendered into the outbox folder, nothing sent, no state changed, and it says so.
+A server that refuses the sender (a sending quota, "relay denied"), is unreachable, or stops
+answering mid-message stops the run with exit 69 and the rest pending: the next run resumes.`,
+      );
 
   const runDigest = async (opts: { dryRun?: boolean; to?: string; since?: Date; retryFailed?: true | number }, withBuild: boolean): Promise<void> => {
     const { resolved, logger, now } = context();
@@ -215,14 +223,7 @@ export async function main(argv: readonly string[], { env = process.env, cwd = p
         'send a digest again to the subscribers it failed for (still subscribed ones; never to one it reached), then stop; default: the most recent digest',
       ).argParser(parseDigestId),
     )
-    .addHelpText(
-      'after',
-      `
-Without SMTP_URL (and without digest.transport: outbox) a digest is a preview: rendered into the
-outbox folder, nothing sent, no state changed.
-A server refusing the sender (a sending quota, "relay denied") stops the run with exit 69 and the
-rest pending: the next run resumes. --retry-failed is for deliveries an earlier run marked failed.`,
-    )
+    .addHelpText('after', '--retry-failed is for deliveries an earlier run marked failed; it sends nothing new.')
     .action(async (opts) => runDigest(opts, false));
   digestOptions(program.command('run').description('the main job: build, then digest (what npm start runs)')).action(async (opts) => runDigest(opts, true));
 

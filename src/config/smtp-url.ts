@@ -43,6 +43,9 @@ export function parseSmtpUrl(raw: string): SmtpServer {
     return fail('is not a valid URL: the port is not a number, or the password has a character that must be percent-encoded');
   }
   if (url.hostname === '') fail('names no host');
+  // A "?" in the password ends the authority there: the rest, "@host" included, became the query.
+  if (rest.includes('@') && url.username === '' && url.password === '') fail('has credentials the URL parser could not find: a "?", "/" or "#" in the password must be percent-encoded');
+  if (url.search.includes('@') || url.search.toLowerCase().includes('%40')) fail('has an "@" after the host: a "?" in the password must be written %3F');
   if (url.hash !== '' || value.includes('#')) fail('contains "#": in a password it must be written %23');
   if (url.pathname !== '' && url.pathname !== '/') fail('has a path: a "/" in the password must be written %2F');
   let user: string;

@@ -56,7 +56,7 @@ describe('SMTP_URL that does not parse', () => {
     ['a port that is not a number', 'smtp://admin:S3cretPassw0rd@127.0.0.1:notaport', /port that is not a number/],
     ['a "#" in the password', 'smtp://admin:S3cret#Passw0rd@127.0.0.1:25', /percent-encoded|"#"/],
     ['a "/" in the password', 'smtp://admin:S3cret/Passw0rd@127.0.0.1:25', /percent-encoded|"\/"/],
-    ['a "/" after digits in the password', 'smtp://admin:1234/S3cretPassw0rd@127.0.0.1:25', /path: a "\/" in the password/],
+    ['a "/" after digits in the password', 'smtp://admin:1234/S3cretPassw0rd@127.0.0.1:25', /"\/" .*in the password must be/],
     ['port 99999', 'smtp://admin:S3cretPassw0rd@127.0.0.1:99999', /port 99999, out of range/],
     ['another scheme', 'http://admin:S3cretPassw0rd@127.0.0.1:25', /must start with smtp:\/\/ or smtps:\/\//],
   ])('%s: exit 78 naming SMTP_URL, the password nowhere (stdout, stderr, logs)', async (_name, url, why) => {

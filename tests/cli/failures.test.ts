@@ -5,6 +5,9 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EXIT, main, report } from '../../src/cli.js';
 import { asKnownFailure } from '../../src/errors.js';
+import { createSmtpTransport, deliverDigest } from '../../src/delivery/index.js';
+import { Store } from '../../src/store/index.js';
+import { seedDigest, testBuilder } from '../delivery/fixtures/build.js';
 import { closedPort, startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
 import { testdir } from '../helpers/tmp.js';
 
@@ -144,6 +147,53 @@ describe('exit codes of SMTP, disk and database failures', () => {
     const again = await feedletter(dir, ['digest', '--dry-run']);
     expect(again.status).toBe(EXIT.io);
     expect(again.stderr).not.toMatch(STACK);
+  });
+
+  it('the database turning read-only in the middle of a send: 74; what was sent stays sent, the rest pending', async () => {
+    const smtp = await startSmtpServer();
+    servers.push(smtp);
+    const db = Store.open(path.join(testdir(), 'state'));
+    try {
+      const digestId = seedDigest(db, 4);
+      const transport = createSmtpTransport({ url: smtp.url, maxConnections: 1, rateLimit: 0, timeouts: { connectionMs: 5_000, greetingMs: 5_000, socketMs: 5_000 } });
+      const error = await deliverDigest({
+        store: db,
+        digestId,
+        transport,
+        build: testBuilder(digestId),
+        retries: 0,
+        retryDelayMs: 1,
+        concurrency: 1,
+        clock: () => new Date('2026-11-20T08:00:00Z'),
+        // SQLite itself refuses every write from here on (SQLITE_READONLY), as with a file made read-only.
+        onProgress: (counts) => void (counts.sent === 1 && db.pragma('query_only = 1')),
+      }).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      await transport.close();
+      const lines: string[] = [];
+      vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (lines.push(String(chunk)), true));
+      expect(report(error, false)).toBe(EXIT.io);
+      expect(lines.join('')).toMatch(/database cannot be written: attempt to write a readonly database/);
+      expect(lines.join('')).not.toMatch(STACK);
+      db.pragma('query_only = 0');
+      expect(db.deliveryCounts(digestId)).toEqual({ pending: 3, sending: 0, sent: 1, failed: 0 });
+      expect(smtp.messages).toHaveLength(1);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('build into an output folder that cannot be written: 74, no stack', async () => {
+    const dir = sampleBlog();
+    writeFileSync(path.join(dir, 'blocker'), 'not a folder');
+    const config = path.join(dir, 'config/feedletter.yaml');
+    writeFileSync(config, readFileSync(config, 'utf8').replace(/^output:\n {2}dir: public\n/m, 'output:\n  dir: blocker/public\n'));
+    const run = await feedletter(dir, ['build']);
+    expect(run.stderr).toMatch(/blocker\/public/);
+    expect(run.stderr).not.toMatch(STACK);
+    expect(run.status).toBe(EXIT.io);
   });
 
   it('a full disk (ENOSPC) and a read-only database are known failures; anything else is a bug', () => {

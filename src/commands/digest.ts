@@ -210,7 +210,7 @@ export async function digest(options: DigestOptions): Promise<DigestOutcome> {
         }
       }
       if (preview) {
-        options.logger?.warn({ job: 'digest', posts: posts.length, messages }, 'no SMTP_URL: the digest was previewed into the outbox; nothing sent, no state changed');
+        options.logger?.info({ job: 'digest', posts: posts.length, messages }, 'no SMTP_URL: the digest was previewed into the outbox; nothing sent, no state changed');
         return { kind: 'preview', posts: posts.length, messages, problems, outbox: resolved.paths.outbox };
       }
       return { kind: options.to === undefined ? 'dry-run' : 'test', posts: posts.length, messages, problems, outbox };

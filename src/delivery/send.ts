@@ -273,7 +273,8 @@ export function transportError(error: SendError, transport: Transport): Feedlett
       hint: 'the next run re-sends that one message once, with the same Message-ID (a duplicate most mail systems drop), and resumes the rest; if the server is slow to answer the end of the data, raise smtp.socketTimeoutMs',
     });
   }
-  if (error.response !== undefined && error.responseCode !== undefined && error.responseCode >= 500) {
+  const refusal = error.command === 'MAIL FROM' || error.command === 'RCPT TO' || error.command === 'DATA';
+  if (refusal && error.response !== undefined && error.responseCode !== undefined && error.responseCode >= 500) {
     // A permanent refusal of the sender (quota, policy): the server's own words, the rest pending.
     const words = error.command === 'MAIL FROM' ? `it refuses mail from us: ${error.response}` : error.message;
     return new FeedletterError('SMTP_UNAVAILABLE', `${what} stopped taking the digest: ${words}`, {

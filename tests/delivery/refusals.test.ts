@@ -105,6 +105,14 @@ describe('a permanent refusal aimed at the server', () => {
     expect(db.delivery(digestId, 1)).toMatchObject({ status: 'failed', lastError: expect.stringContaining('550 Rejected by policy') as string });
   });
 
+  it('bad credentials (535 to AUTH) stay "unavailable, check SMTP_URL", not a refusal of the sender', async () => {
+    const db = store();
+    const digestId = seedDigest(db, 2);
+    const mail = await server({ auth: { user: 'feed', pass: 'right' } });
+    const error = await failure(deliverDigest(options(db, digestId, smtp(mail.url.replace('right', 'wrong')))));
+    expect(error).toMatchObject({ code: 'SMTP_UNAVAILABLE', message: expect.stringMatching(/is unavailable/) as string, hint: expect.stringMatching(/credentials/) as string });
+  });
+
   it('the signature of a reply ignores addresses and numbers and leaves mailbox codes out', () => {
     const refusal = (response: string) => classifySmtpError(Object.assign(new Error(`Recipient command failed: ${response}`), { code: 'EENVELOPE', responseCode: Number(response.slice(0, 3)), response, command: 'RCPT TO' }));
     expect(refusalSignature(refusal('554 5.7.1 <a@x.org>: Relay access denied'))).toBe(refusalSignature(refusal('554 5.7.1 <b@y.org>: Relay access denied')));

@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import nodemailer from 'nodemailer';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { DKIMOptions } from 'nodemailer/lib/dkim';
@@ -56,9 +57,24 @@ export function toNodemailerDkim(dkim: DkimOptions | undefined): DKIMOptions | u
   return { domainName: dkim.domainName, keySelector: dkim.keySelector, privateKey: dkim.privateKey, headerFieldNames: dkim.headerFieldNames ?? DKIM_HEADER_FIELDS };
 }
 
+/**
+ * An address as it goes on the wire: an internationalised domain as punycode. The store keeps
+ * addresses that way since names and addresses are normalised on the way in; this covers one
+ * stored earlier, which nodemailer would otherwise put into the envelope as raw UTF-8.
+ */
+export function wireAddress(address: string): string {
+  const at = address.lastIndexOf('@');
+  const domain = address.slice(at + 1);
+  // eslint-disable-next-line no-control-regex
+  if (at < 0 || /^[\x00-\x7f]*$/.test(domain)) return address;
+  const ascii = domainToASCII(domain);
+  return ascii === '' ? address : `${address.slice(0, at)}@${ascii}`;
+}
+
 /** The mail options actually handed to nodemailer: the envelope is exactly the one recipient. */
 export function mailOptions(message: OutgoingMessage): Mail.Options {
-  const to = message.to.name === null ? message.to.address : { name: message.to.name, address: message.to.address };
+  const address = wireAddress(message.to.address);
+  const to = message.to.name === null ? address : { name: message.to.name, address };
   return { ...message.options, to, cc: undefined, bcc: undefined, messageId: message.messageId };
 }
 

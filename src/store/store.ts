@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { domainToUnicode } from 'node:url';
 import Database from 'better-sqlite3';
 import { FeedletterError } from '../errors.js';
 import { normaliseEmail, normaliseName } from './email.js';
@@ -230,7 +231,7 @@ export class Store {
     const cleanName = normaliseName(name);
     return this.db
       .transaction(() => {
-        const existing = this.q.subscriberByEmail.get(address);
+        const existing = this.q.subscriberByEmail.get(address) ?? this.storedBeforePunycode(address);
         if (existing !== undefined) {
           if (existing.status === 'unsubscribed' && options.reactivate === true) {
             this.q.reactivate.run(existing.id);
@@ -481,6 +482,18 @@ export class Store {
         return changed;
       })
       .immediate();
+  }
+
+  /**
+   * The row of an address stored before domains were kept as punycode (`user@例え.jp` for what is
+   * now `user@xn--r8jz45g.jp`): the same mailbox, so adding it again must not make a second row.
+   */
+  private storedBeforePunycode(address: string): SubscriberRow | undefined {
+    const at = address.lastIndexOf('@');
+    const domain = address.slice(at + 1);
+    if (!domain.includes('xn--')) return undefined;
+    const unicode = domainToUnicode(domain);
+    return unicode === domain || unicode === '' ? undefined : this.q.subscriberByEmail.get(`${address.slice(0, at)}@${unicode}`);
   }
 
   /** The row of an address as the store keeps it (`user@例え.jp` is stored `user@xn--r8jz45g.jp`). */

@@ -1,9 +1,10 @@
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { simpleParser, type AddressObject } from 'mailparser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSmtpTransport, deliverDigest, type Transport } from '../../src/delivery/index.js';
 import { FeedletterError } from '../../src/errors.js';
-import { MAX_NAME, normaliseEmail, normaliseName, Store } from '../../src/store/index.js';
+import { DB_FILE, MAX_NAME, normaliseEmail, normaliseName, Store } from '../../src/store/index.js';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
 import { testdir } from '../helpers/tmp.js';
 import { testBuilder } from './fixtures/build.js';
@@ -129,5 +130,29 @@ describe('internationalised addresses', () => {
     const address = firstTo(parsed.to)[0]?.address ?? '';
     expect(address.startsWith('ユーザー@')).toBe(true);
     expect(['例え.jp', 'xn--r8jz45g.jp']).toContain(address.split('@')[1]);
+  });
+
+  it('an address stored before domains were punycode: not added twice, and sent with the punycode domain in 7 bits', async () => {
+    const dir = path.join(testdir(), 'state');
+    Store.open(dir).close();
+    // As an earlier feedletter stored it: the domain in Unicode.
+    const raw = new Database(path.join(dir, DB_FILE));
+    raw.prepare("INSERT INTO subscribers (email, name, status, created_at) VALUES ('old@例え.jp', 'Old', 'active', ?)").run(T0.toISOString());
+    raw.close();
+    const db = Store.open(dir);
+    cleanups.push(() => db.close());
+    expect(db.addSubscriber('old@例え.jp', null, T0).created).toBe(false);
+    expect(db.addSubscriber('old@xn--r8jz45g.jp', null, T0).created).toBe(false);
+    expect(db.countSubscribers()).toBe(1);
+
+    const digestId = db.createDigest({ createdAt: T0, windowStart: T0, windowEnd: T0, subject: 'D', html: '<p>x</p>', text: 'x', postIds: ['p'] }).id;
+    const mail = await server({ smtputf8: false });
+    const report = await deliverDigest({ store: db, digestId, transport: smtp(mail.url), build: testBuilder(digestId), retries: 0, retryDelayMs: 1, clock: () => T0 });
+    expect(report).toMatchObject({ sent: 1, failed: [], complete: true });
+    const [message] = mail.messages;
+    expect(message?.envelope.smtputf8).toBe(false);
+    // eslint-disable-next-line no-control-regex
+    expect(/^[\x00-\x7f]*$/.test(message!.raw.toString('latin1'))).toBe(true);
+    expect(message!.raw.toString('latin1')).toMatch(/^To: .*<old@xn--r8jz45g\.jp>\r$/m);
   });
 });

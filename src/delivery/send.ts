@@ -239,14 +239,15 @@ export async function deliverDigest(options: DeliverOptions): Promise<DeliverRep
   if (crashed !== undefined) throw crashed.error;
 
   if (fatal !== undefined) throw transportError(fatal, transport);
+  if (signal?.aborted === true) {
+    // Cut short: too few messages to tell the server from these addresses. They stay pending.
+    report.aborted = true;
+    return report;
+  }
   // Fewer than `giveUpStreak` in a row: these addresses keep deferring, not the whole server.
   for (const g of givenUp) fail(g.subscriber, g.error, 'pending');
   // Fewer than `refusalStreak` alike: refusals of these recipients.
   for (const r of refused) fail(r.subscriber, r.error, 'pending');
-  if (signal?.aborted === true) {
-    report.aborted = true;
-    return report;
-  }
   const final = store.deliveryCounts(digestId);
   if (final.pending + final.sending === 0) {
     store.completeDigest(digestId, clock());

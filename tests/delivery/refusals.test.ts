@@ -158,3 +158,21 @@ describe('a server slow to answer the end of the data', () => {
     for (const n of [1, 3, 4]) expect(mail.copiesTo(`s${n}@example.org`)).toHaveLength(1);
   });
 });
+
+describe('an abort while refusals are still undecided', () => {
+  it('leaves them pending: two refusals are too few to blame the recipients or the server', async () => {
+    const db = store();
+    const digestId = seedDigest(db, 5);
+    const controller = new AbortController();
+    const mail = await server({
+      onRcptTo: ({ address }) => {
+        if (address === 's2@example.org') setImmediate(() => controller.abort());
+        return address === 's1@example.org' || address === 's2@example.org' ? { code: 550, text: 'Rejected by policy' } : undefined;
+      },
+    });
+    const report = await deliverDigest(options(db, digestId, smtp(mail.url), { concurrency: 1, signal: controller.signal }));
+    expect(report).toMatchObject({ sent: 0, failed: [], aborted: true, complete: false });
+    expect(db.deliveryCounts(digestId)).toEqual({ pending: 5, sending: 0, sent: 0, failed: 0 });
+    expect(db.delivery(digestId, 1)).toMatchObject({ status: 'pending', lastError: expect.stringContaining('Rejected by policy') as string });
+  });
+});

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, ConfigError } from './config/load.js';
 import type { ResolvedConfig } from './config/schema.js';
-import { FeedletterError, formatProblem, type ErrorCode, type Problem } from './errors.js';
+import { asKnownFailure, FeedletterError, formatProblem, type ErrorCode, type Problem } from './errors.js';
 import { tuneHeap } from './heap.js';
 import { createLogger, type Logger } from './log.js';
 
@@ -51,6 +51,11 @@ const err = (line: string): void => void process.stderr.write(`${line}\n`);
 
 function printProblems(problems: readonly Problem[]): void {
   for (const problem of problems) err(formatProblem(problem));
+}
+
+function parseDigestId(value: string): number {
+  if (!/^[1-9]\d{0,15}$/.test(value)) throw new InvalidArgumentError('expected a digest number, e.g. 12');
+  return Number(value);
 }
 
 function parseDate(value: string): Date {
@@ -120,9 +125,17 @@ export async function main(argv: readonly string[], { env = process.env, cwd = p
     command
       .option('--dry-run', 'render every message into the outbox folder; send nothing, change no state')
       .option('--to <address>', 'send one test copy ("[TEST]" subject) to this address; change no state')
-      .addOption(new Option('--since <date>', 'posts published after this date instead of since the last digest').argParser(parseDate));
+      .addOption(new Option('--since <date>', 'posts published after this date instead of since the last digest').argParser(parseDate))
+      .addHelpText(
+        'after',
+        `
+Without SMTP_URL (and without digest.transport: outbox in the config) a digest is a preview:
+rendered into the outbox folder, nothing sent, no state changed, and it says so.
+A server that refuses the sender (a sending quota, "relay denied"), is unreachable, or stops
+answering mid-message stops the run with exit 69 and the rest pending: the next run resumes.`,
+      );
 
-  const runDigest = async (opts: { dryRun?: boolean; to?: string; since?: Date; allowEmpty?: boolean }, withBuild: boolean): Promise<void> => {
+  const runDigest = async (opts: { dryRun?: boolean; to?: string; since?: Date; retryFailed?: true | number; allowEmpty?: boolean }, withBuild: boolean): Promise<void> => {
     const { resolved, logger, now } = context();
     if (withBuild) {
       const { build } = await import('./commands/build.js');
@@ -159,6 +172,7 @@ export async function main(argv: readonly string[], { env = process.env, cwd = p
         dryRun: opts.dryRun === true,
         to: opts.to,
         since: opts.since,
+        retryFailed: opts.retryFailed,
         signal: controller.signal,
         ...(progress ? { onProgress: progress } : {}),
       });
@@ -169,13 +183,29 @@ export async function main(argv: readonly string[], { env = process.env, cwd = p
         case 'nothing-new':
           out('digest: no new posts since the last digest; nothing sent');
           break;
+        case 'preview':
+          out(`digest (preview): ${outcome.posts} posts, ${outcome.messages} message${outcome.messages === 1 ? '' : 's'} written to ${shown(outcome.outbox)}/ (open digest.html); nothing sent, state unchanged`);
+          err('SMTP_URL is not set, so this was only a preview: set SMTP_URL to send the digest (or digest.transport: outbox to deliver into the outbox for real)');
+          break;
+        case 'retry': {
+          const { report } = outcome;
+          if (report === undefined) {
+            out(`digest #${outcome.digestId}: no failed deliveries to retry`);
+            break;
+          }
+          out(`digest #${outcome.digestId}: retried ${outcome.requeued} failed deliver${outcome.requeued === 1 ? 'y' : 'ies'}: ${report.sent} sent, ${report.failed.length} failed`);
+          for (const failure of report.failed) err(`  not delivered to ${failure.email}: ${failure.error}`);
+          if (report.failed.length > 0 || !report.complete) setExit(EXIT.partial);
+          if (!report.complete) err('the digest is not finished; run again to deliver the rest');
+          break;
+        }
         case 'dry-run':
         case 'test':
           out(`digest (${outcome.kind}): ${outcome.posts} posts, ${outcome.messages} message${outcome.messages === 1 ? '' : 's'}${outcome.outbox ? ` written to ${shown(outcome.outbox)}/` : ' sent'}; state unchanged`);
           break;
         case 'sent': {
           const { report } = outcome;
-          out(`digest #${outcome.digestId}: ${outcome.posts} posts, ${report.sent} sent, ${report.failed.length} failed${outcome.outbox ? ` (written to ${shown(outcome.outbox)}/; set SMTP_URL to send for real)` : ''}`);
+          out(`digest #${outcome.digestId}: ${outcome.posts} posts, ${report.sent} sent, ${report.failed.length} failed${outcome.outbox ? ` (into ${shown(outcome.outbox)}/, the transport chosen by digest.transport: outbox)` : ''}`);
           for (const failure of report.failed) err(`  not delivered to ${failure.email}: ${failure.error}`);
           if (report.failed.length > 0) setExit(EXIT.partial);
           if (!report.complete) {
@@ -191,7 +221,15 @@ export async function main(argv: readonly string[], { env = process.env, cwd = p
     }
   };
 
-  digestOptions(program.command('digest').description('send the posts published since the last digest to every subscriber, once')).action(async (opts) => runDigest(opts, false));
+  digestOptions(program.command('digest').description('send the posts published since the last digest to every subscriber, once'))
+    .addOption(
+      new Option(
+        '--retry-failed [digest-id]',
+        'send a digest again to the subscribers it failed for (still subscribed ones; never to one it reached), then stop; default: the most recent digest',
+      ).argParser(parseDigestId),
+    )
+    .addHelpText('after', '--retry-failed is for deliveries an earlier run marked failed; it sends nothing new.')
+    .action(async (opts) => runDigest(opts, false));
   digestOptions(program.command('run').description('the main job: build, then digest (what npm start runs)'))
     .option(allowEmpty, allowEmptyHelp)
     .action(async (opts) => runDigest(opts, true));
@@ -306,13 +344,18 @@ export async function main(argv: readonly string[], { env = process.env, cwd = p
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
-    return report(error);
+    return report(error, program.opts<GlobalOptions>().verbose === true);
   }
   return exitCode;
 }
 
-/** The one place an error becomes a message and an exit code. */
-function report(error: unknown): number {
+/**
+ * The one place an error becomes a message and an exit code. A stack trace only for a bug
+ * (an error that is neither ours nor a known failure of the disk or the database), and only
+ * with --verbose.
+ */
+export function report(caught: unknown, verbose: boolean): number {
+  const error = caught instanceof FeedletterError ? caught : (asKnownFailure(caught) ?? caught);
   if (error instanceof CommanderError) {
     // --help and --version end here too, with exit code 0.
     return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
@@ -328,8 +371,10 @@ function report(error: unknown): number {
     if (error.cause instanceof Error) err(`  cause: ${error.cause.message}`);
     return EXIT_BY_CODE[error.code];
   }
-  // Not ours: a bug. Keep the stack.
-  err(`feedletter: unexpected error\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  // Not ours: a bug. The stack with --verbose, for the report.
+  const message = error instanceof Error ? error.message : String(error);
+  err(`feedletter: unexpected error: ${message}`);
+  err(verbose && error instanceof Error && error.stack !== undefined ? error.stack : '  (a bug: run again with --verbose for the stack trace, and report it)');
   return 70;
 }
 

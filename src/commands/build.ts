@@ -233,7 +233,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const usable = unrendered.size === 0 ? sets : sets.map((set) => ({ ...set, posts: set.posts.filter((p) => !unrendered.has(p.id)) }));
   const beforeWrite = performance.now();
   const feeds = await writeFeeds({ config, outputDir: resolved.paths.output, sets: usable, posts, current }).catch((error: unknown) => {
-    throw ioFailure(error, `write the feeds into ${config.output.dir}/`);
+    throw ioFailure(error, `write the feeds into ${config.output.dir}/`) ?? error;
   });
   const written = performance.now();
   // Record what is on disk now; a set that lost a post to a render failure is not recorded as
@@ -265,7 +265,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     next.snapshot = snapshot;
   }
   await saveManifest(manifestFile, next).catch((error: unknown) => {
-    throw ioFailure(error, `record the build in the state folder ${config.state.dir}/`);
+    throw ioFailure(error, `record the build in the state folder ${config.state.dir}/`) ?? error;
   });
   const problems = [...content.problems, ...rendered.problems];
   const result: BuildResult = {

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/schema.js';
 import { requireContentDir } from '../content/folder.js';
@@ -8,11 +8,11 @@ import { buildMessage, unsubscribeUrl } from '../digest/message.js';
 import { compileDigest, preparePersonaliser, type CompiledDigest } from '../digest/render.js';
 import { digestWindowStart, selectDigestPosts } from '../digest/select.js';
 import { loadOrCreateSecret, signToken } from '../digest/token.js';
-import { createOutboxTransport } from '../delivery/outbox.js';
-import { deliverDigest, type DeliverReport } from '../delivery/send.js';
+import { createOutboxTransport, writePrivateFile } from '../delivery/outbox.js';
+import { deliverDigest, transportError, type DeliverReport } from '../delivery/send.js';
 import { createSmtpTransport } from '../delivery/smtp.js';
-import type { OutgoingMessage, Transport } from '../delivery/transport.js';
-import { writeFileAtomic } from '../feeds/write.js';
+import { classifySmtpError, type OutgoingMessage, type Transport } from '../delivery/transport.js';
+import { normaliseEmail, normaliseName } from '../store/email.js';
 import type { Logger } from '../log.js';
 import type { PostHeader } from '../post.js';
 import { acquireLock } from '../store/lock.js';
@@ -37,10 +37,18 @@ export interface DigestOptions {
   onProgress?: (counts: { pending: number; sending: number; sent: number; failed: number }) => void;
   /** How long to wait for another sender's lock before giving up (ms). */
   lockWaitMs?: number;
+  /**
+   * Send a finished digest again to the subscribers it failed for (still active ones only; never
+   * to one it reached): `true` for the most recent digest, or a digest id. Nothing new is sent.
+   */
+  retryFailed?: true | number | undefined;
 }
 
 export type DigestOutcome =
   | { kind: 'nothing-new'; problems: Problem[]; resumed: DeliverReport | undefined }
+  | { kind: 'retry'; digestId: number; requeued: number; report: DeliverReport | undefined; problems: Problem[]; resumed: undefined; outbox: string | undefined }
+  /** No SMTP server configured (and the outbox not chosen as the transport): rendered into the outbox, nothing sent, no state changed. */
+  | { kind: 'preview'; posts: number; messages: number; problems: Problem[]; outbox: string }
   | { kind: 'sent'; digestId: number; posts: number; report: DeliverReport; problems: Problem[]; resumed: DeliverReport | undefined; outbox: string | undefined }
   | { kind: 'dry-run' | 'test'; posts: number; messages: number; problems: Problem[]; outbox: string | undefined };
 
@@ -56,23 +64,34 @@ export async function digest(options: DigestOptions): Promise<DigestOutcome> {
   const { resolved, now } = options;
   const { config } = resolved;
   const clock = options.clock ?? (() => now);
-  const stateChanging = !options.dryRun && options.to === undefined;
+  // Without an SMTP server, a digest is a preview unless the owner chose the outbox as the real
+  // transport: a cron line or env file that lost SMTP_URL must not record everyone as sent.
+  const hasTransport = options.transport !== undefined || config.digest.transport === 'outbox' || resolved.secrets.smtpUrl !== undefined;
+  const preview = !options.dryRun && options.to === undefined && !hasTransport;
+  if (preview && options.retryFailed !== undefined) {
+    throw new FeedletterError('CONFIG_INVALID', '--retry-failed needs an SMTP server, and SMTP_URL is not set', { hint: 'set SMTP_URL (or digest.transport: outbox to deliver into the outbox folder)' });
+  }
+  const stateChanging = !options.dryRun && options.to === undefined && !preview;
+  if (options.retryFailed !== undefined && !stateChanging) throw new FeedletterError('USAGE', '--retry-failed cannot be combined with --dry-run or --to');
   // Before the store is opened: from the wrong folder, nothing is created there.
   requireContentDir(resolved.paths.content, resolved.cwd);
 
   const store = Store.open(resolved.paths.state);
-  const lock = stateChanging ? await acquireLock(resolved.paths.state, { purpose: 'digest', wait: options.lockWaitMs ?? 0, clock }) : undefined;
+  let lock: Awaited<ReturnType<typeof acquireLock>> | undefined;
   let transport: Transport | undefined;
   try {
+    lock = stateChanging ? await acquireLock(resolved.paths.state, { purpose: 'digest', wait: options.lockWaitMs ?? 0, clock }) : undefined;
     const secret = loadOrCreateSecret(resolved.paths.state, resolved.secrets.secret);
-    const toOutbox = options.dryRun === true || (options.transport === undefined && resolved.secrets.smtpUrl === undefined);
-    transport = options.dryRun ? createOutboxTransport({ dir: resolved.paths.outbox }) : (options.transport ?? createTransport(resolved));
+    const toOutbox = options.dryRun === true || preview || (options.transport === undefined && config.digest.transport === 'outbox');
+    transport = toOutbox ? createOutboxTransport({ dir: resolved.paths.outbox }) : (options.transport ?? createTransport(resolved));
     const outbox = toOutbox ? resolved.paths.outbox : undefined;
     const dkim = dkimOptions(resolved);
 
     const makeBuilder = (record: Pick<DigestRecord, 'id' | 'createdAt'>, compiled: CompiledDigest, test: boolean) => {
       const personalise = preparePersonaliser(compiled);
-      return (subscriber: Pick<Subscriber, 'id' | 'email' | 'name'>): OutgoingMessage => {
+      return (stored: Pick<Subscriber, 'id' | 'email' | 'name'>): OutgoingMessage => {
+        // A name stored before names were cleaned on the way in (CR/LF, 200 KB) never reaches a header.
+        const subscriber = { ...stored, name: displayName(stored.name) };
         // The token's issue time is the digest's: a re-sent message is byte-for-byte the same.
         const url = unsubscribeUrl(config, signToken(secret, subscriber.id, record.createdAt));
         const personal = personalise({ name: subscriber.name, email: subscriber.email, unsubscribeUrl: url });
@@ -104,6 +123,21 @@ export async function digest(options: DigestOptions): Promise<DigestOutcome> {
         ...(options.logger ? { logger: options.logger } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       });
+
+    // 0. --retry-failed: the failed deliveries of a finished digest go back to pending (in one
+    // transaction that re-opens the digest), then that digest is delivered like an unfinished one.
+    if (options.retryFailed !== undefined) {
+      const target = options.retryFailed === true ? store.latestDigest() : store.getDigest(options.retryFailed);
+      if (target === undefined) {
+        throw new FeedletterError('INPUT_INVALID', options.retryFailed === true ? 'there is no digest yet to retry' : `there is no digest #${options.retryFailed}`, {
+          hint: 'feedletter digest --retry-failed retries the most recent digest; give a number for an older one',
+        });
+      }
+      const requeued = store.requeueFailed(target.id, clock());
+      options.logger?.info({ digestId: target.id, requeued }, 'failed deliveries re-queued');
+      const report = requeued > 0 || target.status === 'pending' ? await deliver(store.getDigest(target.id) ?? target) : undefined;
+      return { kind: 'retry', digestId: target.id, requeued, report, problems: [], resumed: undefined, outbox };
+    }
 
     // 1. An unfinished digest (crash, kill, SMTP outage) is finished before anything new starts.
     let resumed: DeliverReport | undefined;
@@ -149,16 +183,38 @@ export async function digest(options: DigestOptions): Promise<DigestOutcome> {
 
     if (!stateChanging) {
       const build = makeBuilder({ id: 0, createdAt: now }, compiled, options.to !== undefined);
+      const active = transport;
+      // The same errors, and exit codes, as a real run: a server that is down is SMTP_UNAVAILABLE
+      // (69), an outbox that cannot be written IO_FAILED (74), a test address refused INPUT_INVALID (65).
+      const sendOne = async (message: OutgoingMessage): Promise<void> => {
+        try {
+          await active.send(message);
+        } catch (error) {
+          const classified = classifySmtpError(error);
+          if (classified.kind === 'permanent' && options.to !== undefined) {
+            throw new FeedletterError('INPUT_INVALID', `the server refused the test copy to ${options.to}: ${classified.message}`, { cause: classified, hint: 'check the address' });
+          }
+          throw transportError(classified, active);
+        }
+      };
+      try {
+        await active.verify();
+      } catch (error) {
+        throw transportError(classifySmtpError(error), active);
+      }
       let messages = 0;
-      await transport.verify();
       if (options.to !== undefined) {
-        await transport.send(build({ id: 0, email: options.to, name: null }));
+        await sendOne(build({ id: 0, email: normaliseEmail(options.to), name: null }));
         messages = 1;
       } else {
         for (const subscriber of store.iterateSubscribers({ status: 'active' })) {
-          await transport.send(build(subscriber));
+          await sendOne(build(subscriber));
           messages++;
         }
+      }
+      if (preview) {
+        options.logger?.info({ job: 'digest', posts: posts.length, messages }, 'no SMTP_URL: the digest was previewed into the outbox; nothing sent, no state changed');
+        return { kind: 'preview', posts: posts.length, messages, problems, outbox: resolved.paths.outbox };
       }
       return { kind: options.to === undefined ? 'dry-run' : 'test', posts: posts.length, messages, problems, outbox };
     }
@@ -185,14 +241,17 @@ export async function digest(options: DigestOptions): Promise<DigestOutcome> {
   }
 }
 
-/** SMTP when SMTP_URL is set, else the outbox folder: `npm start` works with no mail server. */
+/**
+ * The transport of a real run: the outbox folder when `digest.transport: outbox` chose it, else
+ * SMTP_URL's server. (Without either, `digest` previews and never gets here.)
+ */
 export function createTransport(resolved: ResolvedConfig): Transport {
   const { smtp } = resolved.config;
-  if (resolved.secrets.smtpUrl === undefined) return createOutboxTransport({ dir: resolved.paths.outbox });
-  if (!/^smtps?:\/\//.test(resolved.secrets.smtpUrl)) {
-    throw new FeedletterError('CONFIG_INVALID', 'SMTP_URL must start with smtp:// or smtps://', { hint: 'e.g. SMTP_URL=smtps://user:password@mail.example.com:465' });
+  if (resolved.config.digest.transport === 'outbox') return createOutboxTransport({ dir: resolved.paths.outbox });
+  if (resolved.secrets.smtpUrl === undefined) {
+    throw new FeedletterError('CONFIG_INVALID', 'SMTP_URL is not set', { hint: 'set SMTP_URL=smtps://user:password@mail.example.com:465, or digest.transport: outbox' });
   }
-  return createSmtpTransport({ url: resolved.secrets.smtpUrl, maxConnections: smtp.maxConnections, rateLimit: smtp.rateLimit, timeoutMs: smtp.timeoutMs });
+  return createSmtpTransport({ url: resolved.secrets.smtpUrl, maxConnections: smtp.maxConnections, rateLimit: smtp.rateLimit, timeouts: { connectionMs: smtp.connectionTimeoutMs, greetingMs: smtp.greetingTimeoutMs, socketMs: smtp.socketTimeoutMs } });
 }
 
 function dkimOptions(resolved: ResolvedConfig): { domainName: string; keySelector: string; privateKey: string } | undefined {
@@ -214,8 +273,19 @@ function dkimOptions(resolved: ResolvedConfig): { domainName: string; keySelecto
 
 /** digest.html / digest.txt in the outbox, personalised for a sample reader, to open in a browser. */
 async function writePreview(dir: string, compiled: CompiledDigest, build: (s: Pick<Subscriber, 'id' | 'email' | 'name'>) => OutgoingMessage): Promise<void> {
-  mkdirSync(dir, { recursive: true });
   const message = build({ id: 0, email: 'reader@example.com', name: null });
-  await writeFileAtomic(path.join(dir, 'digest.html'), String(message.options.html ?? ''));
-  await writeFileAtomic(path.join(dir, 'digest.txt'), String(message.options.text ?? ''));
+  try {
+    await writePrivateFile(dir, 'digest.html', String(message.options.html ?? ''));
+    await writePrivateFile(dir, 'digest.txt', String(message.options.text ?? ''));
+  } catch (cause) {
+    throw new FeedletterError('IO_FAILED', `cannot write the digest preview into ${dir}: ${(cause as Error).message}`, { cause, hint: 'check free space and that digest.outbox is a folder the user running feedletter may write' });
+  }
+}
+
+function displayName(name: string | null): string | null {
+  try {
+    return normaliseName(name);
+  } catch {
+    return null; // longer than a name may be: none rather than a clipped one
+  }
 }

@@ -4,6 +4,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { FeedletterError, type Problem } from '../errors.js';
 import { configSchema, type Config, type ResolvedConfig, type Secrets } from './schema.js';
+import { parseSmtpUrl } from './smtp-url.js';
 
 /** Where `load` looks when no `--config` is given, relative to the working directory. */
 export const DEFAULT_CONFIG_FILE = 'config/feedletter.yaml';
@@ -153,6 +154,8 @@ export function loadConfig(options: LoadOptions): { resolved: ResolvedConfig; wa
   }
   const config = result.config;
   const secrets = secretsFromEnv(options.env);
+  // A malformed SMTP_URL is a config error (78) now, not an SMTP failure at the first send.
+  if (secrets.smtpUrl !== undefined) parseSmtpUrl(secrets.smtpUrl);
   const at = (p: string): string => path.resolve(cwd, p);
   return {
     resolved: {

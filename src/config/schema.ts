@@ -136,7 +136,11 @@ export const digestSchema = z
       .describe('Sender'),
     replyTo: email.optional().describe('Reply-To address (default: none)'),
     unsubscribeMailto: email.optional().describe('Also offer mailto: unsubscribe in List-Unsubscribe'),
-    outbox: z.string().min(1).default('outbox').describe('Folder where .eml files go when no SMTP_URL is set, and with --dry-run'),
+    transport: z
+      .enum(['smtp', 'outbox'])
+      .default('smtp')
+      .describe('"smtp": send through SMTP_URL; without it a digest is only a preview into the outbox (nothing sent, no state changed). "outbox": the outbox folder is the real transport (each message recorded as sent)'),
+    outbox: z.string().min(1).default('outbox').describe('Folder of the previews (no SMTP_URL, --dry-run) and, with transport: outbox, of the messages; files 0600 in a 0700 folder'),
   })
   .prefault({});
 
@@ -146,7 +150,14 @@ export const smtpSchema = z
     rateLimit: z.number().positive().default(20).describe('At most this many messages per second, over all connections'),
     retries: z.number().int().min(0).max(20).default(4).describe('Retries of a transient failure (4xx, timeout) per message'),
     retryDelayMs: z.number().int().min(0).default(2_000).describe('First retry delay; doubles on every further retry'),
-    timeoutMs: z.number().int().positive().default(30_000).describe('Connection and socket timeout'),
+    connectionTimeoutMs: z.number().int().positive().default(120_000).describe('Time to connect: DNS, TCP, TLS and the greeting together'),
+    greetingTimeoutMs: z.number().int().positive().default(120_000).describe("Time for the server's greeting (within connectionTimeoutMs)"),
+    socketTimeoutMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .default(600_000)
+      .describe('Silence allowed at any later step; the RFC 5321 wait for the reply to the end of the data is 10 minutes. A timeout there is not retried (the message may have been accepted)'),
     dkim: z
       .strictObject({
         domainName: z.string().min(1).describe('Signing domain (d=)'),

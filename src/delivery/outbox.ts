@@ -1,4 +1,5 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { mailOptions, toNodemailerDkim, type DkimOptions } from './smtp.js';
@@ -17,21 +18,48 @@ export function outboxFileName(message: OutgoingMessage): string {
 }
 
 /**
+ * Creates `dir` with mode 0700 (and narrows an existing one we own to it): the outbox holds
+ * subscribers' addresses and their unsubscribe tokens.
+ */
+export async function makePrivateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700).catch(() => undefined); // not ours (a shared folder): leave its mode alone
+}
+
+/**
+ * Writes `data` to `dir/name` with mode 0600, atomically (a temp file beside it, then a rename),
+ * creating `dir` 0700 first.
+ */
+export async function writePrivateFile(dir: string, name: string, data: string | Buffer): Promise<string> {
+  await makePrivateDir(dir);
+  const target = path.join(dir, name);
+  const temp = path.join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(temp, data, { mode: 0o600, flag: 'wx' });
+    await rename(temp, target);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  return target;
+}
+
+/**
  * Writes each message as an RFC 5322 `.eml` file (CRLF line ends) into `dir`: the embedded
  * default when no SMTP server is configured, and `--dry-run`. The message is composed by the
  * same nodemailer pipeline as for SMTP (DKIM included), and written atomically: a temp file
- * beside the target, then a rename, so a reader never sees half a message.
+ * beside the target, then a rename, so a reader never sees half a message. Files are 0600 in a
+ * 0700 folder: they carry addresses and unsubscribe tokens.
  */
 export function createOutboxTransport(options: { dir: string; dkim?: DkimOptions }): Transport {
   const dkim = toNodemailerDkim(options.dkim);
   const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows', ...(dkim === undefined ? {} : { dkim }) });
-  let counter = 0;
   return {
     name: 'outbox',
     concurrency: 4,
     async verify() {
       try {
-        await mkdir(options.dir, { recursive: true });
+        await makePrivateDir(options.dir);
       } catch (error) {
         throw new SendError('unavailable', `cannot create the outbox folder ${options.dir}`, { cause: error, code: (error as { code?: string }).code });
       }
@@ -39,11 +67,7 @@ export function createOutboxTransport(options: { dir: string; dkim?: DkimOptions
     async send(message: OutgoingMessage): Promise<SendResult> {
       try {
         const info = await composer.sendMail(mailOptions(message));
-        const target = path.join(options.dir, outboxFileName(message));
-        const temp = `${target}.${process.pid}.${++counter}.tmp`;
-        await mkdir(options.dir, { recursive: true });
-        await writeFile(temp, info.message as Buffer);
-        await rename(temp, target);
+        const target = await writePrivateFile(options.dir, outboxFileName(message), info.message as Buffer);
         return { messageId: message.messageId, response: `written to ${target}` };
       } catch (error) {
         throw classifySmtpError(error);

@@ -2,7 +2,7 @@ import { FeedletterError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { DeliveryCounts, Store, Subscriber } from '../store/index.js';
 import { abortableSleep } from './rate-limit.js';
-import { classifySmtpError, type OutgoingMessage, type SendError, type Transport } from './transport.js';
+import { classifySmtpError, SendError, type OutgoingMessage, type Transport } from './transport.js';
 
 export interface DeliverOptions {
   store: Store;
@@ -31,6 +31,14 @@ export interface DeliverOptions {
    * pending rather than failing every subscriber. @default 3
    */
   giveUpStreak?: number;
+  /**
+   * This many different recipients in a row refused permanently with the same reply (addresses
+   * aside), with no success in between, means the refusal is about the sender or the server
+   * ("relay denied", a sending quota answered at RCPT TO), not the recipients: stop with
+   * SMTP_UNAVAILABLE and leave them pending. Replies whose enhanced status code names the
+   * recipient's mailbox (RFC 3463 X.1.1–X.1.3, X.1.6, X.1.10, X.2.x) never count. @default 3
+   */
+  refusalStreak?: number;
   /** Deliveries read from the store at a time. @default 200 */
   batchSize?: number;
 }
@@ -44,6 +52,28 @@ export interface DeliverReport {
 }
 
 const describe = (error: SendError): string => error.message.split('\n')[0] ?? error.message;
+
+/** RFC 3463 enhanced codes about the recipient's own mailbox: a refusal of that address alone. */
+const MAILBOX_STATUS = /^\d{3}[ -]+[45]\.(1\.(1|2|3|6|10)|2\.\d{1,3})\b/;
+
+/**
+ * What makes two refusals "the same reply": the reply code and text with addresses, queue ids
+ * and other numbers taken out, so "550 <a@x>: relay denied" and "550 <b@y>: relay denied" match.
+ * Undefined for a refusal that only concerns its recipient.
+ */
+export function refusalSignature(error: SendError): string | undefined {
+  const reply = (error.response ?? '').trim();
+  if (reply === '' || MAILBOX_STATUS.test(reply)) return undefined;
+  const code = reply.slice(0, 3);
+  const text = reply
+    .slice(3)
+    .replace(/<[^>]*>|\S+@\S+/g, '')
+    .replace(/\d+/g, '#')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .toLowerCase();
+  return `${code} ${text}`;
+}
 
 /**
  * Sends one digest to every subscriber still to do, exactly once:
@@ -72,17 +102,22 @@ export async function deliverDigest(options: DeliverOptions): Promise<DeliverRep
     try {
       await transport.verify();
     } catch (error) {
-      throw unavailable(classifySmtpError(error), transport);
+      throw transportError(classifySmtpError(error), transport);
     }
   }
 
   const concurrency = Math.max(1, options.concurrency ?? transport.concurrency ?? 1);
   const giveUpStreak = Math.max(1, options.giveUpStreak ?? 3);
+  const refusalStreak = Math.max(1, options.refusalStreak ?? 3);
   const queue = store.pendingDeliveries(digestId, options.batchSize ?? 200);
   let fatal: SendError | undefined;
   // Deliveries that gave up on transient errors since the last success: failed only once another
   // message gets through (then it is these addresses, not the server), else left pending.
   let givenUp: { subscriber: Subscriber; error: string }[] = [];
+  // Deliveries refused permanently with one and the same reply since the last success: failed
+  // once another message gets through or a different reply comes (then it was these
+  // recipients), else left pending when `refusalStreak` of them show it is the server.
+  let refused: { subscriber: Subscriber; error: string; signature: string }[] = [];
 
   const progress = (from: keyof DeliveryCounts, to: keyof DeliveryCounts): void => {
     counts[from]--;
@@ -125,13 +160,39 @@ export async function deliverDigest(options: DeliverOptions): Promise<DeliverRep
           for (const g of givenUp) fail(g.subscriber, g.error, 'pending');
           givenUp = [];
         }
+        if (refused.length > 0) {
+          for (const r of refused) fail(r.subscriber, r.error, 'pending');
+          refused = [];
+        }
         return;
       } catch (caught) {
         error = classifySmtpError(caught);
       }
       const text = describe(error);
+      if (error.kind === 'uncertain') {
+        // Maybe accepted: not retried now, not marked anything. It stays `sending`, so the next
+        // run re-sends it once, with the same Message-ID, as after a crash in flight.
+        stop(error);
+        return;
+      }
       if (error.kind === 'permanent') {
-        fail(subscriber, text, 'sending');
+        const signature = refusalSignature(error);
+        if (signature === undefined) {
+          fail(subscriber, text, 'sending');
+          return;
+        }
+        if (refused.length > 0 && refused[0]?.signature !== signature) {
+          for (const r of refused) fail(r.subscriber, r.error, 'pending');
+          refused = [];
+        }
+        // Held back as pending until it is known whether the reply is about this recipient.
+        store.markPending(digestId, subscriber.id, text, clock());
+        counts.sending--;
+        counts.pending++;
+        refused.push({ subscriber, error: text, signature });
+        if (refused.length >= refusalStreak) {
+          stop(new SendError('unavailable', `it refused ${refused.length} different recipients in a row with the same reply: ${error.response ?? text}`, { cause: error, responseCode: error.responseCode, code: error.code, command: error.command, response: error.response }));
+        }
         return;
       }
       // Known not accepted: back to pending, so a crash during the backoff loses nothing.
@@ -177,13 +238,16 @@ export async function deliverDigest(options: DeliverOptions): Promise<DeliverRep
   }
   if (crashed !== undefined) throw crashed.error;
 
-  if (fatal !== undefined) throw unavailable(fatal, transport);
-  // Fewer than `giveUpStreak` in a row: these addresses keep deferring, not the whole server.
-  for (const g of givenUp) fail(g.subscriber, g.error, 'pending');
+  if (fatal !== undefined) throw transportError(fatal, transport);
   if (signal?.aborted === true) {
+    // Cut short: too few messages to tell the server from these addresses. They stay pending.
     report.aborted = true;
     return report;
   }
+  // Fewer than `giveUpStreak` in a row: these addresses keep deferring, not the whole server.
+  for (const g of givenUp) fail(g.subscriber, g.error, 'pending');
+  // Fewer than `refusalStreak` alike: refusals of these recipients.
+  for (const r of refused) fail(r.subscriber, r.error, 'pending');
   const final = store.deliveryCounts(digestId);
   if (final.pending + final.sending === 0) {
     store.completeDigest(digestId, clock());
@@ -192,13 +256,35 @@ export async function deliverDigest(options: DeliverOptions): Promise<DeliverRep
   return report;
 }
 
-function unavailable(error: SendError, transport: Transport): FeedletterError {
-  const what = transport.name === 'smtp' ? 'the SMTP server' : 'the outbox';
+/**
+ * What stops a run, as the CLI reports it: SMTP_UNAVAILABLE (69) for the server, with its own
+ * words; IO_FAILED (74) for an outbox folder that cannot be written.
+ */
+export function transportError(error: SendError, transport: Transport): FeedletterError {
+  if (transport.name === 'outbox') {
+    return new FeedletterError('IO_FAILED', `cannot write the outbox: ${describe(error)}`, {
+      cause: error,
+      hint: 'check free space and that digest.outbox is a folder the user running feedletter may write; the next run resumes where this one stopped',
+    });
+  }
+  const what = 'the SMTP server';
+  if (error.kind === 'uncertain') {
+    return new FeedletterError('SMTP_UNAVAILABLE', `${what} stopped answering in the middle of a message (${describe(error)}); it may have accepted it, so it is not retried now`, {
+      cause: error,
+      hint: 'the next run re-sends that one message once, with the same Message-ID (a duplicate most mail systems drop), and resumes the rest; if the server is slow to answer the end of the data, raise smtp.socketTimeoutMs',
+    });
+  }
+  const refusal = error.command === 'MAIL FROM' || error.command === 'RCPT TO' || error.command === 'DATA';
+  if (refusal && error.response !== undefined && error.responseCode !== undefined && error.responseCode >= 500) {
+    // A permanent refusal of the sender (quota, policy): the server's own words, the rest pending.
+    const words = error.command === 'MAIL FROM' ? `it refuses mail from us: ${error.response}` : error.message;
+    return new FeedletterError('SMTP_UNAVAILABLE', `${what} stopped taking the digest: ${words}`, {
+      cause: error,
+      hint: 'nothing more was marked failed; the rest of the digest stays pending and the next run resumes it (after a sending quota resets, or once the account is allowed to send)',
+    });
+  }
   return new FeedletterError('SMTP_UNAVAILABLE', `${what} is unavailable: ${describe(error)}`, {
     cause: error,
-    hint:
-      transport.name === 'smtp'
-        ? 'check SMTP_URL (host, port, credentials) and that the server is up; the next run resumes where this one stopped'
-        : 'check that the outbox folder is writable; the next run resumes where this one stopped',
+    hint: 'check SMTP_URL (host, port, credentials) and that the server is up; the next run resumes where this one stopped',
   });
 }

@@ -26,27 +26,44 @@ export interface Transport {
   close(): Promise<void>;
 }
 
-export type SendErrorKind = 'transient' | 'permanent' | 'unavailable';
+export type SendErrorKind = 'transient' | 'permanent' | 'unavailable' | 'uncertain';
 
 /**
  * A failed send, classified:
- * - `transient`: this message may go through later (4xx, connection lost, timeout): retry it;
- * - `permanent`: the server refused this message (5xx): mark it failed, go on with the others;
+ * - `transient`: this message may go through later (4xx, connection lost): retry it;
+ * - `permanent`: the server refused this message (5xx to its recipient or its data): mark it
+ *   failed, go on with the others;
  * - `unavailable`: the server as a whole is unreachable or refuses us (connection refused, DNS,
- *   TLS, authentication): stop the run, leave the rest pending for the next one.
+ *   TLS, authentication, a 5xx to MAIL FROM such as a sending quota): stop the run, leave the
+ *   rest pending for the next one;
+ * - `uncertain`: the server stopped answering in the middle of a session (socket timeout). It
+ *   may have been after the end of the data, when the server may already have accepted the
+ *   message (RFC 5321 §4.5.3.2.6 lets it take 10 minutes to say so, and a client that gives up
+ *   earlier and retries delivers it twice). Not retried: the run stops with this delivery left
+ *   in flight, and the next run re-sends it once with the same Message-ID.
  */
 export class SendError extends Error {
   readonly kind: SendErrorKind;
   readonly responseCode: number | undefined;
   /** nodemailer's code (ECONNECTION, EAUTH, …) or the system one, when known. */
   readonly code: string | undefined;
+  /** The SMTP command that failed, as nodemailer names it (`MAIL FROM`, `RCPT TO`, `DATA`, `CONN`…). */
+  readonly command: string | undefined;
+  /** The server's own reply (`550 5.4.5 Daily user sending quota exceeded`), when there was one. */
+  readonly response: string | undefined;
 
-  constructor(kind: SendErrorKind, message: string, options: { cause?: unknown; responseCode?: number | undefined; code?: string | undefined } = {}) {
+  constructor(
+    kind: SendErrorKind,
+    message: string,
+    options: { cause?: unknown; responseCode?: number | undefined; code?: string | undefined; command?: string | undefined; response?: string | undefined } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SendError';
     this.kind = kind;
     this.responseCode = options.responseCode;
     this.code = options.code;
+    this.command = options.command;
+    this.response = options.response;
   }
 }
 
@@ -99,13 +116,21 @@ export function classifySmtpError(err: unknown): SendError {
   const originalCode = str(prop(err, 'originalCode'));
   const rawResponse = prop(err, 'responseCode');
   const responseCode = typeof rawResponse === 'number' ? rawResponse : undefined;
-  const make = (kind: SendErrorKind): SendError => new SendError(kind, message, { cause: err, responseCode, code: originalCode ?? code });
+  const command = str(prop(err, 'command'));
+  const response = str(prop(err, 'response'));
+  const make = (kind: SendErrorKind): SendError => new SendError(kind, message, { cause: err, responseCode, code: originalCode ?? code, command, response });
 
   if ((code !== undefined && UNAVAILABLE_CODES.has(code)) || (originalCode !== undefined && UNAVAILABLE_CODES.has(originalCode))) return make('unavailable');
   if (/^(CERT_|ERR_TLS_|ERR_SSL_)|SELF_SIGNED|UNABLE_TO_VERIFY/.test(originalCode ?? code ?? '')) return make('unavailable');
   if (code === 'ETIMEDOUT' && CONNECT_TIMEOUTS.has(str(prop(err, 'timeoutType')) ?? '')) return make('unavailable');
   // Authentication replies (RFC 4954 §6): 530 and 535 concern the whole session, not the message.
   if (responseCode === 530 || responseCode === 535 || responseCode === 534) return make('unavailable');
+  // A permanent refusal of MAIL FROM is about the sender or the server (a sending quota, "sender
+  // not allowed", "relay denied"), never about one recipient: every further message would get
+  // it too. (Without a reply code it is nodemailer's own size check of this message.)
+  if (command === 'MAIL FROM' && responseCode !== undefined && responseCode >= 500 && responseCode < 600 && responseCode !== 503) return make('unavailable');
+  // Silence in the middle of a session: see `uncertain` above.
+  if (code === 'ETIMEDOUT' && str(prop(err, 'timeoutType')) === 'SOCKET_TIMEOUT') return make('uncertain');
   if (responseCode !== undefined && responseCode >= 400 && responseCode < 500) return make('transient');
   if (prop(err, 'permanent') === true) return make('permanent');
   if (responseCode !== undefined && responseCode >= 500 && responseCode < 600 && responseCode !== 503) return make('permanent');

@@ -65,7 +65,7 @@ export async function writeFeeds(options: WriteFeedsOptions): Promise<BuildFeeds
     for (const { relative, outcome } of outcomes) result[outcome].push(relative);
   } catch (cause) {
     if (!(cause instanceof FeedWriteError)) throw cause;
-    throw new FeedletterError('INPUT_INVALID', `cannot write the feed ${cause.relative}: ${cause.message}`, {
+    throw new FeedletterError('IO_FAILED', `cannot write the feed ${cause.relative}: ${cause.message}`, {
       cause,
       hint: 'check that output.dir exists or can be created, and is writable',
     });

@@ -1,9 +1,10 @@
 import path from 'node:path';
+import { domainToUnicode } from 'node:url';
 import Database from 'better-sqlite3';
-import { FeedletterError } from '../errors.js';
+import { databaseFailure, FeedletterError } from '../errors.js';
 import { ensureDirSync } from '../fs.js';
-import { normaliseEmail } from './email.js';
-import { databaseFailure, truncatedDatabase } from './failure.js';
+import { normaliseEmail, normaliseName } from './email.js';
+import { truncatedDatabase } from './failure.js';
 import { migrate } from './migrations.js';
 
 export interface Subscriber {
@@ -212,7 +213,7 @@ export class Store {
     try {
       db = new Database(file);
     } catch (cause) {
-      throw databaseFailure(cause, file, 'opening it');
+      throw databaseFailure(cause, file, 'opening it') ?? cause;
     }
     try {
       // First, so that every statement below waits for another process's write instead of
@@ -225,7 +226,8 @@ export class Store {
       return new Store(file, db);
     } catch (cause) {
       db.close();
-      throw databaseFailure(cause, file, 'opening and migrating it');
+      if (cause instanceof FeedletterError) throw cause;
+      throw databaseFailure(cause, file, 'opening and migrating it') ?? cause;
     }
   }
 
@@ -262,10 +264,10 @@ export class Store {
    */
   addSubscriber(email: string, name: string | null, now: Date, options: { reactivate?: boolean } = {}): { subscriber: Subscriber; created: boolean } {
     const address = normaliseEmail(email);
-    const cleanName = name === null || name.trim() === '' ? null : name.trim();
+    const cleanName = normaliseName(name);
     return this.db
       .transaction(() => {
-        const existing = this.q.subscriberByEmail.get(address);
+        const existing = this.q.subscriberByEmail.get(address) ?? this.storedBeforePunycode(address);
         if (existing !== undefined) {
           if (existing.status === 'unsubscribed' && options.reactivate === true) {
             this.q.reactivate.run(existing.id);
@@ -316,7 +318,7 @@ export class Store {
   }
 
   findSubscriber(email: string): Subscriber | undefined {
-    const row = this.q.subscriberByEmail.get(email.trim()) ?? this.q.subscriberByEmail.get(email.trim().toLowerCase());
+    const row = this.q.subscriberByEmail.get(email.trim()) ?? this.q.subscriberByEmail.get(email.trim().toLowerCase()) ?? this.byNormalisedEmail(email);
     return row === undefined ? undefined : toSubscriber(row);
   }
 
@@ -486,6 +488,57 @@ export class Store {
         }
       })
       .immediate();
+  }
+
+  // ── retrying failed deliveries (digest --retry-failed) ───────────────────────
+
+  /** The most recent digest, finished or not. */
+  latestDigest(): DigestRecord | undefined {
+    const row = this.db.prepare<[], DigestRow>('SELECT * FROM digests ORDER BY id DESC LIMIT 1').get();
+    return row === undefined ? undefined : toDigest(row);
+  }
+
+  /**
+   * Puts the failed deliveries of a digest back to pending, for subscribers still active (an
+   * unsubscribed one stays failed), and re-opens the digest when any went back, all in one
+   * transaction. A delivery that was sent is never touched: a retry can only reach those the
+   * digest did not. The watermark stays where it is (it never moves back). Returns how many.
+   */
+  requeueFailed(digestId: number, now: Date): number {
+    return this.db
+      .transaction(() => {
+        const changed = this.db
+          .prepare<[string, number]>(
+            `UPDATE deliveries SET status = 'pending', updated_at = ?
+             WHERE digest_id = ? AND status = 'failed'
+               AND EXISTS (SELECT 1 FROM subscribers s WHERE s.id = deliveries.subscriber_id AND s.status = 'active')`,
+          )
+          .run(iso(now), digestId).changes;
+        if (changed > 0) this.db.prepare<[number]>("UPDATE digests SET status = 'pending', completed_at = NULL WHERE id = ?").run(digestId);
+        return changed;
+      })
+      .immediate();
+  }
+
+  /**
+   * The row of an address stored before domains were kept as punycode (`user@例え.jp` for what is
+   * now `user@xn--r8jz45g.jp`): the same mailbox, so adding it again must not make a second row.
+   */
+  private storedBeforePunycode(address: string): SubscriberRow | undefined {
+    const at = address.lastIndexOf('@');
+    const domain = address.slice(at + 1);
+    if (!domain.includes('xn--')) return undefined;
+    const unicode = domainToUnicode(domain);
+    return unicode === domain || unicode === '' ? undefined : this.q.subscriberByEmail.get(`${address.slice(0, at)}@${unicode}`);
+  }
+
+  /** The row of an address as the store keeps it (`user@例え.jp` is stored `user@xn--r8jz45g.jp`). */
+  private byNormalisedEmail(email: string): SubscriberRow | undefined {
+    try {
+      return this.q.subscriberByEmail.get(normaliseEmail(email));
+    } catch {
+      return undefined;
+    }
   }
 
   // ── jobs and meta ────────────────────────────────────────────────────────────

@@ -1,8 +1,9 @@
-import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EXIT, main } from '../../src/cli.js';
+import { Store } from '../../src/store/index.js';
 import { testdir } from '../helpers/tmp.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -12,6 +13,12 @@ function sampleBlog(extra: Record<string, string> = {}): string {
   const dir = testdir(extra);
   for (const folder of ['content', 'config', 'email-templates']) cpSync(path.join(ROOT, folder), path.join(dir, folder), { recursive: true });
   return dir;
+}
+
+/** `digest.transport: outbox` in the sample config: the outbox as the real transport. */
+function outboxTransport(dir: string): void {
+  const file = path.join(dir, 'config/feedletter.yaml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/^digest:\n/m, 'digest:\n  transport: outbox\n'));
 }
 
 let stdout: string[] = [];
@@ -89,31 +96,61 @@ describe('feedletter CLI on the sample blog', () => {
     expect(text).toMatch(/config\/feedletter\.yaml:4: feeds\.limt: unknown key/);
   });
 
-  it('run on embedded defaults writes the digest to the outbox; a second run finds nothing new', async () => {
+  it('without SMTP_URL a real run is a preview: every message rendered into the outbox, nothing recorded, said so', async () => {
     const dir = sampleBlog();
     expect(await cli(dir, 'subscribers', 'add', 'reader@example.com', '--name', '読者')).toBe(EXIT.ok);
     expect(await cli(dir, 'subscribers', 'add', 'reader@example.com')).toBe(EXIT.ok);
     expect(stdout.join('')).toMatch(/already a subscriber/);
-    expect(await cli(dir, 'run')).toBe(EXIT.ok);
-    expect(stdout.join('')).toMatch(/digest #1: 2 posts, 1 sent, 0 failed/);
+    for (let run = 1; run <= 2; run++) {
+      stdout = [];
+      stderr = [];
+      expect(await cli(dir, 'run')).toBe(EXIT.ok);
+      expect(stdout.join('')).toMatch(/digest \(preview\): 2 posts, 1 message written to outbox\/ .*nothing sent, state unchanged/);
+      expect(stderr.join('')).toMatch(/SMTP_URL is not set, so this was only a preview/);
+    }
+    // Blank (a cron line or env file that lost it) is the same as unset.
+    stdout = [];
+    expect(await main(['digest'], { cwd: dir, env: { FEEDLETTER_SECRET: 'test-secret', SMTP_URL: '  ' } })).toBe(EXIT.ok);
+    expect(stdout.join('')).toMatch(/digest \(preview\)/);
     const outbox = path.join(dir, 'outbox');
-    expect(existsSync(path.join(outbox, 'digest.html'))).toBe(true);
-    const emls = readdirSync(outbox, { recursive: true }).map(String).filter((f) => f.endsWith('.eml'));
-    expect(emls).toHaveLength(1);
+    expect(statSync(outbox).mode & 0o777).toBe(0o700);
+    for (const file of readdirSync(outbox)) expect(statSync(path.join(outbox, file)).mode & 0o777, file).toBe(0o600);
+    // One message per preview (their Message-IDs differ: each preview is a digest of its own moment).
+    const emls = readdirSync(outbox).filter((f) => f.endsWith('.eml'));
+    expect(emls.length).toBeGreaterThanOrEqual(1);
+    expect(emls.every((f) => f.startsWith('reader@example.com--'))).toBe(true);
     const mail = await simpleParser(readFileSync(path.join(outbox, emls[0]!)));
     expect(mail.to && 'text' in mail.to ? mail.to.text : '').toMatch(/reader@example\.com/);
     expect(mail.subject).toMatch(/ALLFORCES/);
     expect(mail.headerLines.find((h) => h.key === 'list-unsubscribe-post')?.line).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+    // No digest was recorded: the posts are still to send.
+    const store = Store.open(path.join(dir, '.feedletter'));
+    try {
+      expect(store.latestDigest()).toBeUndefined();
+      expect(store.getWatermark()).toBeUndefined();
+    } finally {
+      store.close();
+    }
+  });
 
+  it('digest.transport: outbox makes the outbox the real transport: recorded as sent, a second run finds nothing new', async () => {
+    const dir = sampleBlog();
+    outboxTransport(dir);
+    expect(await cli(dir, 'subscribers', 'add', 'reader@example.com')).toBe(EXIT.ok);
+    expect(await cli(dir, 'run')).toBe(EXIT.ok);
+    expect(stdout.join('')).toMatch(/digest #1: 2 posts, 1 sent, 0 failed \(into outbox\/, the transport chosen by digest.transport: outbox\)/);
+    const outbox = path.join(dir, 'outbox');
+    expect(readdirSync(outbox).filter((f) => f.endsWith('.eml'))).toHaveLength(1);
+    expect(statSync(outbox).mode & 0o777).toBe(0o700);
     stdout = [];
     expect(await cli(dir, 'run')).toBe(EXIT.ok);
     expect(stdout.join('')).toMatch(/no new posts/);
-    const after = readdirSync(outbox, { recursive: true }).map(String).filter((f) => f.endsWith('.eml'));
-    expect(after).toHaveLength(1);
+    expect(readdirSync(outbox).filter((f) => f.endsWith('.eml'))).toHaveLength(1);
   });
 
   it('--dry-run and --to change no state', async () => {
     const dir = sampleBlog();
+    outboxTransport(dir);
     await cli(dir, 'subscribers', 'add', 'a@example.com');
     expect(await cli(dir, 'digest', '--dry-run')).toBe(EXIT.ok);
     expect(stdout.join('')).toMatch(/dry-run\): 2 posts, 1 message/);

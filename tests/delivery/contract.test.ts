@@ -7,7 +7,7 @@ import { transportContract } from './contract.js';
 
 transportContract('smtp (real smtp-server)', async () => {
   const server = await startSmtpServer();
-  const transport = createSmtpTransport({ url: server.url, maxConnections: 2, rateLimit: 0, timeoutMs: 10_000 });
+  const transport = createSmtpTransport({ url: server.url, maxConnections: 2, rateLimit: 0, timeouts: { connectionMs: 10_000, greetingMs: 10_000, socketMs: 10_000 } });
   return {
     transport,
     delivered: () => Promise.resolve(server.messages.map((m) => m.raw)),

@@ -66,7 +66,7 @@ it('kill -9 in the middle of a send, then resume: one copy each, at most the in-
     expect(atKill.sent + atKill.sending).toBeGreaterThanOrEqual(HELD);
     const inFlight = new Set(store.listSubscribers().filter((s) => store.delivery(digestId, s.id)?.status === 'sending').map((s) => s.email));
 
-    const transport = createSmtpTransport({ url: smtp.url, maxConnections: 2, rateLimit: 0, timeoutMs: 10_000 });
+    const transport = createSmtpTransport({ url: smtp.url, maxConnections: 2, rateLimit: 0, timeouts: { connectionMs: 10_000, greetingMs: 10_000, socketMs: 10_000 } });
     try {
       const report = await deliverDigest({ store, digestId, transport, build: testBuilder(digestId), retries: 2, retryDelayMs: 5, clock: () => new Date() });
       expect(report).toMatchObject({ failed: [], complete: true });

@@ -69,7 +69,7 @@ describe('outbox transport', () => {
     expect(name.endsWith('.eml')).toBe(true);
   });
 
-  it('an outbox that cannot be created is SMTP_UNAVAILABLE for the run, nothing marked', async () => {
+  it('an outbox that cannot be created is IO_FAILED (exit 74) for the run, nothing marked', async () => {
     const root = testdir();
     const blocker = path.join(root, 'file');
     writeFileSync(blocker, 'not a folder');
@@ -79,7 +79,7 @@ describe('outbox transport', () => {
       const digestId = seedDigest(store, 2);
       const transport = createOutboxTransport({ dir: path.join(blocker, 'outbox') });
       await expect(deliverDigest({ store, digestId, transport, build: testBuilder(digestId), retries: 0, retryDelayMs: 1, clock: () => T0 })).rejects.toMatchObject({
-        code: 'SMTP_UNAVAILABLE',
+        code: 'IO_FAILED',
       });
       expect(store.deliveryCounts(digestId)).toEqual({ pending: 2, sending: 0, sent: 0, failed: 0 });
     } finally {

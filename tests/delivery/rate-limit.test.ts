@@ -88,7 +88,7 @@ describe('rate limit in front of the SMTP pool', () => {
   it('spreads messages over all connections: the n-th cannot reach the server before n-1 intervals', async () => {
     smtp = await startSmtpServer();
     const perSecond = 40;
-    const transport = createSmtpTransport({ url: smtp.url, maxConnections: 3, rateLimit: perSecond, timeoutMs: 10_000 });
+    const transport = createSmtpTransport({ url: smtp.url, maxConnections: 3, rateLimit: perSecond, timeouts: { connectionMs: 10_000, greetingMs: 10_000, socketMs: 10_000 } });
     const message = (n: number): OutgoingMessage => ({
       to: { name: null, address: `r${n}@example.org` },
       messageId: `<rate-${n}@blog.example.com>`,

@@ -25,7 +25,7 @@ async function server(options: Parameters<typeof startSmtpServer>[0] = {}): Prom
   return s;
 }
 function smtp(url: string, maxConnections = 2): Transport {
-  const t = createSmtpTransport({ url, maxConnections, rateLimit: 0, timeoutMs: 5_000 });
+  const t = createSmtpTransport({ url, maxConnections, rateLimit: 0, timeouts: { connectionMs: 5_000, greetingMs: 5_000, socketMs: 5_000 } });
   cleanups.push(() => t.close());
   return t;
 }

@@ -2,7 +2,7 @@
  * A real SMTP server for tests (the `smtp-server` package) on 127.0.0.1, port 0.
  *
  *   const smtp = await startSmtpServer({ onRcptTo: ({ address, attempt }) => attempt === 1 ? 451 : undefined });
- *   const transport = createSmtpTransport({ url: smtp.url, maxConnections: 2, rateLimit: 0, timeoutMs: 5_000 });
+ *   const transport = createSmtpTransport({ url: smtp.url, maxConnections: 2, rateLimit: 0, timeouts: { connectionMs: 5_000, greetingMs: 5_000, socketMs: 5_000 } });
  *   ...
  *   smtp.messages            // every accepted message, in order of arrival
  *   await smtp.parsed()      // the same, parsed by mailparser
@@ -12,6 +12,11 @@
  * Options:
  * - `onRcptTo({ address, attempt, session })`: return an SMTP reply code (e.g. 451, 550) to refuse
  *   that recipient, or undefined to accept. `attempt` counts RCPT TO for that address (1-based).
+ *   A `{ code, text }` reply sets the server's words too (`550 5.7.1 Relay access denied`).
+ * - `onMailFrom({ address, attempt })`: the same for MAIL FROM; `attempt` counts every MAIL FROM
+ *   of the server (a sending quota: `attempt > 3 ? { code: 550, text: '5.4.5 Daily user sending quota exceeded' } : undefined`).
+ * - `smtputf8`: advertise SMTPUTF8 (RFC 6531). @default false, like many servers; `envelope.smtputf8`
+ *   tells whether the client asked for it.
  * - `onData({ raw, envelope, attempt })`: called once the whole message is read; return a code
  *   (e.g. 451, 554) to refuse it, or undefined to accept. May be async: a promise that resolves
  *   later makes a slow server (the message is recorded in `received` before the reply).
@@ -26,15 +31,19 @@ import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
 
+export type TestReply = number | { code: number; text: string } | undefined;
+
 export interface ReceivedMessage {
   raw: Buffer;
-  envelope: { from: string; to: string[] };
+  envelope: { from: string; to: string[]; smtputf8?: boolean };
   /** Milliseconds (Date.now) when the last byte of DATA arrived. */
   at: number;
 }
 
 export interface TestSmtpOptions {
-  onRcptTo?: (input: { address: string; attempt: number; session: SMTPServerSession }) => number | undefined;
+  onRcptTo?: (input: { address: string; attempt: number; session: SMTPServerSession }) => TestReply;
+  onMailFrom?: (input: { address: string; attempt: number }) => TestReply;
+  smtputf8?: boolean;
   onData?: (input: { raw: Buffer; envelope: { from: string; to: string[] }; attempt: number }) => number | undefined | Promise<number | undefined>;
   auth?: { user: string; pass: string };
   port?: number;
@@ -54,17 +63,23 @@ export interface TestSmtpServer {
 }
 
 const replyError = (code: number, text: string): Error => Object.assign(new Error(text), { responseCode: code });
+const toError = (reply: TestReply, fallback: (code: number) => string): Error | null => {
+  if (reply === undefined) return null;
+  return typeof reply === 'number' ? replyError(reply, fallback(reply)) : replyError(reply.code, reply.text);
+};
 
 export async function startSmtpServer(options: TestSmtpOptions = {}): Promise<TestSmtpServer> {
   const messages: ReceivedMessage[] = [];
   const received: ReceivedMessage[] = [];
   const rcptAttempts = new Map<string, number>();
   let dataAttempts = 0;
+  let mailAttempts = 0;
   let connections = 0;
   const server = new SMTPServer({
     authOptional: options.auth === undefined,
     allowInsecureAuth: true,
     disabledCommands: options.auth === undefined ? ['STARTTLS', 'AUTH'] : ['STARTTLS'],
+    hideSMTPUTF8: options.smtputf8 !== true,
     logger: false,
     disableReverseLookup: true,
     // close() waits this long for clients to quit before dropping them (default 30 s).
@@ -80,12 +95,16 @@ export async function startSmtpServer(options: TestSmtpOptions = {}): Promise<Te
       }
       callback(replyError(535, 'Authentication credentials invalid'));
     },
+    onMailFrom(address: SMTPServerAddress, _session, callback) {
+      mailAttempts++;
+      callback(toError(options.onMailFrom?.({ address: address.address, attempt: mailAttempts }), (code) => (code >= 500 ? 'Sender refused' : 'Try again later')));
+    },
     onRcptTo(address: SMTPServerAddress, session, callback) {
       const key = address.address.toLowerCase();
       const attempt = (rcptAttempts.get(key) ?? 0) + 1;
       rcptAttempts.set(key, attempt);
-      const code = options.onRcptTo?.({ address: address.address, attempt, session });
-      callback(code === undefined ? null : replyError(code, code >= 500 ? 'Mailbox unavailable' : 'Try again later'));
+      const reply = options.onRcptTo?.({ address: address.address, attempt, session });
+      callback(toError(reply, (code) => (code >= 500 ? 'Mailbox unavailable' : 'Try again later')));
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
@@ -94,6 +113,7 @@ export async function startSmtpServer(options: TestSmtpOptions = {}): Promise<Te
         const envelope = {
           from: session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address,
           to: session.envelope.rcptTo.map((r) => r.address),
+          smtputf8: (session.envelope as { smtpUtf8?: boolean }).smtpUtf8 === true,
         };
         const message: ReceivedMessage = { raw: Buffer.concat(chunks), envelope, at: Date.now() };
         received.push(message);

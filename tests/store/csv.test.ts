@@ -5,7 +5,8 @@ describe('normaliseEmail', () => {
   it('accepts ordinary addresses and lower-cases only the domain', () => {
     expect(normaliseEmail('  John.Doe+news@Example.COM ')).toBe('John.Doe+news@example.com');
     expect(normaliseEmail('root@localhost')).toBe('root@localhost');
-    expect(normaliseEmail('山田@例え.jp')).toBe('山田@例え.jp');
+    // an internationalised domain is kept as its punycode form (tests/delivery/international.test.ts)
+    expect(normaliseEmail('山田@例え.jp')).toBe('山田@xn--r8jz45g.jp');
   });
 
   it.each([

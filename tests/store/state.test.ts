@@ -8,8 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { FeedletterError } from '../../src/errors.js';
-import { databaseFailure } from '../../src/store/failure.js';
+import { databaseFailure, FeedletterError } from '../../src/errors.js';
 import { DB_FILE, MIGRATIONS, Store, migrate } from '../../src/store/index.js';
 import { ROOT, runCli, sampleBlog } from '../helpers/cli.js';
 import { testdir } from '../helpers/tmp.js';
@@ -156,9 +155,10 @@ describe('a database that is not what it should be', () => {
       db.close();
     }
     const error = databaseFailure(cause, path.join(stateDir, DB_FILE), 'testing');
+    if (error === undefined) return expect.fail(`not recognised as SQLite's: ${String(cause)}`);
     expect(error.code).toBe('STATE_INVALID');
     expect(error.message).toMatch(/read-only/);
-    expect(error.hint).toMatch(/writable/);
+    expect(error.hint).toMatch(/must be able to write the state folder/);
   });
 });
 

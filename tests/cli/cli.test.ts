@@ -35,7 +35,7 @@ afterEach(() => {
 });
 
 async function cli(dir: string, ...args: string[]): Promise<number> {
-  return main(args, { cwd: dir, env: { FEEDLETTER_SECRET: 'test-secret' } });
+  return main(args, { cwd: dir, env: { FEEDLETTER_SECRET: 'a-cli-test-secret-of-32-bytes-or-more' } });
 }
 
 describe('feedletter CLI on the sample blog', () => {
@@ -87,6 +87,20 @@ describe('feedletter CLI on the sample blog', () => {
     const text = stderr.join('');
     expect(text).toMatch(/config\/feedletter\.yaml:2: site\.url: /);
     expect(text).toMatch(/config\/feedletter\.yaml:4: feeds\.limt: unknown key/);
+  });
+
+  it('a FEEDLETTER_SECRET under 32 bytes exits 78 naming the variable, before anything is written; the value is never printed', async () => {
+    const dir = sampleBlog();
+    for (const command of [['build'], ['digest'], ['daemon']]) {
+      stdout = [];
+      stderr = [];
+      expect(await main(command, { cwd: dir, env: { FEEDLETTER_SECRET: 'short-secret-42' } }), command[0]).toBe(EXIT.config);
+      const text = stdout.join('') + stderr.join('');
+      expect(text).toMatch(/FEEDLETTER_SECRET is shorter than 32 bytes/);
+      expect(text).not.toContain('short-secret-42');
+    }
+    expect(existsSync(path.join(dir, 'public'))).toBe(false);
+    expect(existsSync(path.join(dir, '.feedletter'))).toBe(false);
   });
 
   it('run on embedded defaults writes the digest to the outbox; a second run finds nothing new', async () => {

@@ -120,7 +120,7 @@ function writeConfig(dir: string, file: string, port: number, digestSchedule: st
 function startDaemon(dir: string, smtp: TestSmtpServer, args: string[] = []): RunningDaemon {
   const child = spawn(process.execPath, ['--import', TSX, CLI, ...args, 'daemon'], {
     cwd: dir,
-    env: { ...process.env, SMTP_URL: smtp.url, FEEDLETTER_SECRET: 'daemon-test-secret', FEEDLETTER_LOG_LEVEL: 'info' },
+    env: { ...process.env, SMTP_URL: smtp.url, FEEDLETTER_SECRET: 'daemon-test-secret-of-at-least-32-bytes', FEEDLETTER_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: LogLine[] = [];

@@ -32,6 +32,8 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   CONTENT_INVALID: EXIT.partial,
   TEMPLATE_INVALID: EXIT.config,
   SMTP_UNAVAILABLE: EXIT.unavailable,
+  // A taken port is a temporary condition, not a wrong config: systemd's Restart=on-failure retries it.
+  ADDRESS_IN_USE: EXIT.unavailable,
   LOCKED: EXIT.tempfail,
   USAGE: EXIT.usage,
   INPUT_INVALID: EXIT.input,

@@ -7,7 +7,7 @@ import { startDaemon, type Daemon, type Job } from '../schedule/daemon.js';
 import { progressReporter } from '../schedule/progress.js';
 import { nextRuns, validateCron } from '../schedule/slots.js';
 import { watchContent } from '../schedule/watch.js';
-import { startServer } from '../server/index.js';
+import { startServer, type RunningServer } from '../server/index.js';
 import { Store } from '../store/index.js';
 import { build } from './build.js';
 import { digest } from './digest.js';
@@ -67,38 +67,58 @@ export async function startDaemonCommand(options: DaemonCommandOptions): Promise
   };
   const jobs: Job[] = jobsConfig.map(({ name, schedule }) => ({ name, schedule, run: runners[name] }));
 
-  const daemon: Daemon = startDaemon({
-    jobs,
-    timeZone: scheduleTimeZone(config),
-    clock,
-    logger,
-    lastRun: (job) => store.lastSuccessfulRunStart(job),
-    recordRun: (job, run) => store.recordJobRun({ job, startedAt: run.startedAt, finishedAt: run.finishedAt, ok: run.ok, summary: run.error ? { error: run.error } : run.summary }),
-    shutdownTimeoutMs: config.schedule.shutdownTimeoutMs,
-  });
-
-  const watcher = config.feeds.watch
-    ? watchContent(resolved.paths.content, { debounceMs: 1_000, onChange: () => void daemon.trigger('feeds', 'content changed') })
-    : undefined;
-
-  const server = await startServer(
-    {
-      language: config.site.language,
-      siteTitle: config.site.title,
-      siteUrl: config.site.url,
-      verifyToken: (token) => verifyToken(secret, token, clock(), config.server.tokenMaxAgeDays * DAY_MS),
-      unsubscribe: (id) => {
-        const subscriber = store.getSubscriber(id);
-        if (!subscriber) return undefined;
-        store.unsubscribeById(id, clock());
-        logger.info({ subscriber: id }, 'unsubscribed');
-        return { email: subscriber.email };
+  // The server first: a daemon that cannot serve unsubscribe links must not send digests
+  // carrying them. It fails here, before any job or catch-up ran, and the CLI exits non-zero.
+  let server: RunningServer;
+  try {
+    server = await startServer(
+      {
+        language: config.site.language,
+        siteTitle: config.site.title,
+        siteUrl: config.site.url,
+        verifyToken: (token) => verifyToken(secret, token, clock(), config.server.tokenMaxAgeDays * DAY_MS),
+        unsubscribe: (id) => {
+          const subscriber = store.getSubscriber(id);
+          if (!subscriber) return undefined;
+          store.unsubscribeById(id, clock());
+          logger.info({ subscriber: id }, 'unsubscribed');
+          return { email: subscriber.email };
+        },
+        health: () => store.lastJobRuns(),
+        logger,
       },
-      health: () => store.lastJobRuns(),
+      { host: config.server.host, port: config.server.port },
+    );
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+
+  // Then the watcher and the scheduler (whose catch-up may start a job at once). Whatever fails
+  // here closes what is open: nothing may keep the process alive after a failed start.
+  let daemon: Daemon | undefined;
+  let watcher: { close(): void } | undefined;
+  try {
+    watcher = config.feeds.watch ? watchContent(resolved.paths.content, { debounceMs: 1_000, logger, onChange: () => void daemon?.trigger('feeds', 'content changed') }) : undefined;
+    daemon = startDaemon({
+      jobs,
+      timeZone: scheduleTimeZone(config),
+      clock,
       logger,
-    },
-    { host: config.server.host, port: config.server.port },
-  );
+      lastRun: (job) => store.lastSuccessfulRunStart(job),
+      recordRun: (job, run) => store.recordJobRun({ job, startedAt: run.startedAt, finishedAt: run.finishedAt, ok: run.ok, summary: run.error ? { error: run.error } : run.summary }),
+      shutdownTimeoutMs: config.schedule.shutdownTimeoutMs,
+    });
+  } catch (error) {
+    watcher?.close();
+    await server.close();
+    store.close();
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new FeedletterError('CONFIG_INVALID', `content.dir: cannot watch ${resolved.paths.content}: it does not exist`, { cause: error, hint: 'create it, fix content.dir, or set feeds.watch: false' });
+    }
+    throw error;
+  }
+  const scheduler = daemon;
   logger.info({ server: server.url, publicUrl: publicServerUrl(config), jobs: jobsConfig }, 'daemon started');
 
   let stopping: Promise<void> | undefined;
@@ -106,7 +126,7 @@ export async function startDaemonCommand(options: DaemonCommandOptions): Promise
     stopping ??= (async () => {
       // The scheduler logs "daemon stopping", with the jobs still running.
       watcher?.close();
-      await daemon.stop(reason);
+      await scheduler.stop(reason);
       await server.close();
       store.close();
       logger.info('daemon stopped');

@@ -74,12 +74,7 @@ export async function startServer(deps: ServerDeps, options: ServerOptions): Pro
 
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
-      reject(
-        new FeedletterError('CONFIG_INVALID', `cannot listen on ${options.host}:${options.port}: ${error.code ?? error.message}`, {
-          cause: error,
-          hint: error.code === 'EADDRINUSE' ? 'another process uses this port: set server.port to a free one' : 'check server.host and server.port',
-        }),
-      );
+      reject(listenError(error, options));
     };
     server.once('error', onError);
     server.listen(options.port, options.host, () => {
@@ -106,6 +101,28 @@ export async function startServer(deps: ServerDeps, options: ServerOptions): Pro
       return closing;
     },
   };
+}
+
+/**
+ * Why the server cannot listen, as the error the CLI maps to an exit code: a port in use is
+ * temporary (69, "unavailable": another process, often the previous instance still stopping,
+ * holds it; systemd's Restart=on-failure tries again); an address that is not this machine's,
+ * a privileged port or a host name that does not resolve is a config error (78).
+ */
+export function listenError(error: NodeJS.ErrnoException, options: ServerOptions): FeedletterError {
+  const where = `${options.host}:${options.port}`;
+  if (error.code === 'EADDRINUSE') {
+    return new FeedletterError('ADDRESS_IN_USE', `cannot listen on ${where}: the port is in use`, {
+      cause: error,
+      hint: 'another process (perhaps a previous feedletter daemon) uses it: stop that process, or set server.port to a free port',
+    });
+  }
+  const hints: Record<string, string> = {
+    EACCES: 'ports below 1024 need privileges: use a higher server.port behind the reverse proxy',
+    EADDRNOTAVAIL: 'server.host is not an address of this machine',
+    ENOTFOUND: 'server.host does not resolve',
+  };
+  return new FeedletterError('CONFIG_INVALID', `cannot listen on ${where}: ${error.code ?? error.message}`, { cause: error, hint: hints[error.code ?? ''] ?? 'check server.host and server.port' });
 }
 
 /** Path without query and trailing slash; never the token (it must not reach the logs). */

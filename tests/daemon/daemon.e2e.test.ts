@@ -257,6 +257,28 @@ describe('feedletter daemon', () => {
     expect(await daemon.exited).toBe(0);
   });
 
+  it('a port in use: exit 69 at start, before any job ran, with nothing sent and nothing recorded', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    cleanup.push(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+    const port = (taken.address() as { port: number }).port;
+    // A digest is due at once (a post, a subscriber, a per-second schedule, a catch-up at start).
+    const dir = await blog({ subscribers: ['p@example.com'], serverPort: port, digestSchedule: '* * * * * *' });
+    postFile(dir, 'due', '送るべき記事', ago(60_000));
+    const smtp = await smtpServer();
+    const daemon = startDaemon(dir, smtp);
+    const code = await Promise.race([daemon.exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 20_000))]);
+    expect(code).toBe(69);
+    const text = daemon.logs.map((l) => l.msg).join('\n');
+    expect(text).toContain(`cannot listen on 127.0.0.1:${port}: the port is in use`);
+    expect(daemon.logs.filter((l) => l.msg === 'job started')).toEqual([]);
+    expect(smtp.messages).toHaveLength(0);
+    const store = Store.open(path.join(dir, '.feedletter'));
+    expect(store.lastJobRuns()).toEqual({});
+    expect(store.unfinishedDigest()).toBeUndefined();
+    store.close();
+  });
+
   it("one-click unsubscribe from a real email's List-Unsubscribe header stops further digests", async () => {
     const dir = await blog({ subscribers: ['stay@example.com', 'leave@example.com'] });
     postFile(dir, 'one', '一本目', ago(3_600_000));

@@ -242,11 +242,12 @@ describe('other routes and limits', () => {
     await expect(fetch(`${server.url}healthz`)).rejects.toThrow();
   });
 
-  it('reports a port in use as CONFIG_INVALID', async () => {
+  it('reports a port in use as ADDRESS_IN_USE (temporary: exit 69), an address not of this machine as CONFIG_INVALID (78)', async () => {
     const f = await serve();
     const port = Number(new URL(f.url).port);
-    await expect(
-      startServer({ language: 'en', siteTitle: 't', siteUrl: 'https://x.example/', verifyToken, unsubscribe: () => undefined, health: () => ({}), logger: silentLogger() }, { host: '127.0.0.1', port }),
-    ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    const deps: ServerDeps = { language: 'en', siteTitle: 't', siteUrl: 'https://x.example/', verifyToken, unsubscribe: () => undefined, health: () => ({}), logger: silentLogger() };
+    await expect(startServer(deps, { host: '127.0.0.1', port })).rejects.toMatchObject({ code: 'ADDRESS_IN_USE', message: `cannot listen on 127.0.0.1:${port}: the port is in use` });
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of this machine
+    await expect(startServer(deps, { host: '192.0.2.1', port: 0 })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('EADDRNOTAVAIL'), hint: 'server.host is not an address of this machine' });
   });
 });

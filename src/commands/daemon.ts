@@ -10,7 +10,8 @@ import { watchContent } from '../schedule/watch.js';
 import { startServer, type RunningServer } from '../server/index.js';
 import { Store } from '../store/index.js';
 import { build } from './build.js';
-import { digest } from './digest.js';
+import type { DeliverReport } from '../delivery/send.js';
+import { digest, type DigestOutcome } from './digest.js';
 
 const DAY_MS = 86_400_000;
 
@@ -41,6 +42,38 @@ export function printSchedule(resolved: ResolvedConfig, now: Date, count = 5): {
   return schedules(resolved).map(({ name, schedule }) => ({ name, schedule, timeZone, next: nextRuns(schedule, timeZone, now, count) }));
 }
 
+/** Counts of one delivery pass over a digest, as /healthz shows them. */
+export interface DeliveryCounts {
+  digestId: number;
+  sent: number;
+  failed: number;
+  complete: boolean;
+}
+
+/**
+ * What a digest run did, as recorded for the logs and /healthz:
+ * - `sent`: a new digest (`digestId`, `posts`, counts); `resumed` too if an unfinished one was finished first;
+ * - `resumed`: only an unfinished digest was worked on (`resumed` has its counts; `complete: false`
+ *   if it is still not finished), nothing new went out;
+ * - `nothing-new`: nothing to finish and no new post.
+ * `unfinishedBefore` is the id of the digest that was unfinished when the run started: it tells
+ * a run that only resumed it from one that sent a new digest. Pure.
+ */
+export function digestJobSummary(outcome: DigestOutcome, unfinishedBefore: number | undefined): Record<string, unknown> {
+  const counts = (digestId: number, report: DeliverReport): DeliveryCounts => ({ digestId, sent: report.sent, failed: report.failed.length, complete: report.complete });
+  if (outcome.kind === 'sent') {
+    if (outcome.digestId === unfinishedBefore) return { kind: 'resumed', resumed: counts(outcome.digestId, outcome.report) };
+    return {
+      kind: 'sent',
+      ...counts(outcome.digestId, outcome.report),
+      posts: outcome.posts,
+      ...(outcome.resumed && unfinishedBefore !== undefined ? { resumed: counts(unfinishedBefore, outcome.resumed) } : {}),
+    };
+  }
+  if (outcome.kind === 'nothing-new' && outcome.resumed && unfinishedBefore !== undefined) return { kind: 'resumed', resumed: counts(unfinishedBefore, outcome.resumed) };
+  return { kind: outcome.kind };
+}
+
 /**
  * `feedletter daemon`: the same build and digest as the CLI, on cron schedules, plus the
  * unsubscribe/health server. Returns once started; `stop()` shuts everything down cleanly.
@@ -60,12 +93,15 @@ export async function startDaemonCommand(options: DaemonCommandOptions): Promise
     digest: async (signal) => {
       // A long send logs where it is every 10 s (readable lines on a terminal, JSON in the journal).
       const onProgress = progressReporter({ intervalMs: 10_000, clock: () => clock().getTime(), log: (counts) => logger.info({ job: 'digest', ...counts }, `sending: ${counts.done}/${counts.total}`) });
+      const unfinished = store.unfinishedDigest()?.id;
       const outcome = await digest({ resolved, now: clock(), clock, logger, signal, lockWaitMs: 0, onProgress });
-      if (outcome.kind === 'sent') return { digestId: outcome.digestId, posts: outcome.posts, sent: outcome.report.sent, failed: outcome.report.failed.length, complete: outcome.report.complete };
-      return { kind: outcome.kind };
+      return digestJobSummary(outcome, unfinished);
     },
   };
-  const jobs: Job[] = jobsConfig.map(({ name, schedule }) => ({ name, schedule, run: runners[name] }));
+  // The digest job has unfinished work while a digest is not complete: interrupted by a stop or
+  // a kill, or stopped by an SMTP outage. The scheduler finishes it at start and retries it.
+  const unfinished: Partial<Record<'feeds' | 'digest', () => boolean>> = { digest: () => store.unfinishedDigest() !== undefined };
+  const jobs: Job[] = jobsConfig.map(({ name, schedule }) => ({ name, schedule, run: runners[name], ...(unfinished[name] ? { unfinished: unfinished[name] } : {}) }));
 
   // The server first: a daemon that cannot serve unsubscribe links must not send digests
   // carrying them. It fails here, before any job or catch-up ran, and the CLI exits non-zero.
@@ -108,6 +144,7 @@ export async function startDaemonCommand(options: DaemonCommandOptions): Promise
       lastRun: (job) => store.lastSuccessfulRunStart(job),
       recordRun: (job, run) => store.recordJobRun({ job, startedAt: run.startedAt, finishedAt: run.finishedAt, ok: run.ok, summary: run.error ? { error: run.error } : run.summary }),
       shutdownTimeoutMs: config.schedule.shutdownTimeoutMs,
+      retry: { firstDelayMs: config.schedule.retryDelayMs, maxDelayMs: config.schedule.retryMaxDelayMs },
     });
   } catch (error) {
     watcher?.close();

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { simpleParser } from 'mailparser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/index.js';
-import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
+import { closedPort, startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
 import { testdir } from '../helpers/tmp.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -72,19 +72,19 @@ function postFile(dir: string, slug: string, title: string, date: Date): void {
 }
 
 /** A temp blog with per-second schedules; returns its folder. */
-async function blog(options: { subscribers: string[]; digestSchedule?: string; serverPort?: number; state?: string }): Promise<string> {
+async function blog(options: { subscribers: string[]; digestSchedule?: string; serverPort?: number; state?: string; extra?: string[] }): Promise<string> {
   const dir = testdir({});
   mkdirSync(path.join(dir, 'content/_posts'), { recursive: true });
   cpSync(path.join(ROOT, 'email-templates'), path.join(dir, 'email-templates'), { recursive: true });
   const port = options.serverPort ?? (await freePort());
-  writeConfig(dir, 'config/feedletter.yaml', port, options.digestSchedule ?? '*/2 * * * * *', options.state);
+  writeConfig(dir, 'config/feedletter.yaml', port, options.digestSchedule ?? '*/2 * * * * *', options.state, options.extra);
   const store = Store.open(path.join(dir, options.state ?? '.feedletter'));
   for (const email of options.subscribers) store.addSubscriber(email, null, new Date());
   store.close();
   return dir;
 }
 
-function writeConfig(dir: string, file: string, port: number, digestSchedule: string, state = '.feedletter'): void {
+function writeConfig(dir: string, file: string, port: number, digestSchedule: string, state = '.feedletter', extra: string[] = []): void {
   mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
   writeFileSync(
     path.join(dir, file),
@@ -112,13 +112,14 @@ function writeConfig(dir: string, file: string, port: number, digestSchedule: st
       `  publicUrl: http://127.0.0.1:${port}/`,
       'schedule:',
       '  shutdownTimeoutMs: 10000',
+      ...extra,
       '',
     ].join('\n'),
   );
 }
 
-function startDaemon(dir: string, smtp: TestSmtpServer, args: string[] = []): RunningDaemon {
-  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args, 'daemon'], {
+function startDaemon(dir: string, smtp: TestSmtpServer | { url: string }, args: string[] = [], command = 'daemon'): RunningDaemon {
+  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args, command], {
     cwd: dir,
     env: { ...process.env, SMTP_URL: smtp.url, FEEDLETTER_SECRET: 'daemon-test-secret-of-at-least-32-bytes', FEEDLETTER_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -156,6 +157,18 @@ async function smtpServer(options: Parameters<typeof startSmtpServer>[0] = {}): 
 }
 
 const ago = (ms: number): Date => new Date(Date.now() - ms);
+
+/** A digest slot that never comes during a test (1 January, 00:00:00): only a resume or a retry can send. */
+const YEARLY = '0 0 0 1 1 *';
+
+function digestRuns(daemon: RunningDaemon): LogLine[] {
+  return daemon.logs.filter((l) => (l.msg === 'job finished' || l.msg.startsWith('job failed')) && l.job === 'digest');
+}
+
+async function healthz(dir: string): Promise<{ ok: boolean; jobs: Record<string, { ok: boolean; summary: Record<string, unknown> }> }> {
+  const port = /port: (\d+)/.exec(readFileSync(path.join(dir, 'config/feedletter.yaml'), 'utf8'))?.[1];
+  return (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { ok: boolean; jobs: Record<string, { ok: boolean; summary: Record<string, unknown> }> };
+}
 
 describe('feedletter daemon', () => {
   it('a new post file appears in the feeds and then in exactly one email per subscriber', async () => {
@@ -213,6 +226,94 @@ describe('feedletter daemon', () => {
     for (const s of subscribers) expect(smtp.copiesTo(s), s).toHaveLength(1);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
+  });
+
+  it('SIGTERM during a send, restart with no slot due: the digest is finished at start, and /healthz says resumed', async () => {
+    const subscribers = Array.from({ length: 10 }, (_, i) => `s${i}@example.com`);
+    const dir = await blog({ subscribers });
+    postFile(dir, 'slot', '朝の配信', ago(60_000));
+    let slow = true;
+    const smtp = await smtpServer({ onData: async () => (slow ? new Promise<undefined>((r) => setTimeout(() => r(undefined), 300)) : undefined) });
+    const first = startDaemon(dir, smtp);
+    await waitFor('a few messages of the send', () => smtp.messages.length >= 3);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    const delivered = smtp.messages.length;
+    expect(delivered).toBeLessThan(subscribers.length);
+    // the interrupted run was recorded as a run of its slot: no catch-up will redo it
+    expect(digestRuns(first).at(-1)).toMatchObject({ summary: { kind: 'sent', complete: false } });
+
+    // The restarted daemon's next slot is months away.
+    slow = false;
+    const port = Number(/port: (\d+)/.exec(readFileSync(path.join(dir, 'config/feedletter.yaml'), 'utf8'))?.[1]);
+    writeConfig(dir, 'config/feedletter.yaml', port, YEARLY);
+    const second = startDaemon(dir, smtp);
+    await waitFor('every subscriber', () => subscribers.every((s) => smtp.copiesTo(s).length >= 1));
+    await waitFor('the resumed run to be recorded', () => digestRuns(second).length >= 1);
+    for (const s of subscribers) expect(smtp.copiesTo(s), s).toHaveLength(1);
+    expect(second.logs.find((l) => l.msg === 'job started' && l.job === 'digest')?.reason).toBe('resume unfinished work');
+    const health = await healthz(dir);
+    expect(health.jobs.digest).toMatchObject({ ok: true, summary: { kind: 'resumed', resumed: { sent: subscribers.length - delivered, failed: 0, complete: true } } });
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+
+  it('SIGKILL during the very first digest: the restarted daemon finishes it at start; only the message in flight may come twice', async () => {
+    const subscribers = Array.from({ length: 10 }, (_, i) => `k${i}@example.com`);
+    const dir = await blog({ subscribers });
+    postFile(dir, 'first', '最初の配信', ago(60_000));
+    let slow = true;
+    const smtp = await smtpServer({ onData: async () => (slow ? new Promise<undefined>((r) => setTimeout(() => r(undefined), 300)) : undefined) });
+    const first = startDaemon(dir, smtp);
+    await waitFor('a few messages of the first digest', () => smtp.messages.length >= 3);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const store = Store.open(path.join(dir, '.feedletter'));
+    expect(store.lastJobRuns().digest).toBeUndefined();
+    expect(store.unfinishedDigest()).toBeDefined();
+    store.close();
+
+    slow = false;
+    const port = Number(/port: (\d+)/.exec(readFileSync(path.join(dir, 'config/feedletter.yaml'), 'utf8'))?.[1]);
+    writeConfig(dir, 'config/feedletter.yaml', port, YEARLY);
+    const second = startDaemon(dir, smtp);
+    await waitFor('every subscriber', () => subscribers.every((s) => smtp.copiesTo(s).length >= 1));
+    await waitFor('the resumed run to be recorded', () => digestRuns(second).length >= 1);
+    // one connection: at most the one message in flight at the kill is sent again, with its Message-ID
+    const twice = subscribers.filter((s) => smtp.copiesTo(s).length > 1);
+    expect(twice.length).toBeLessThanOrEqual(1);
+    for (const s of twice) {
+      const copies = await Promise.all(smtp.copiesTo(s).map((m) => simpleParser(m.raw)));
+      expect(copies).toHaveLength(2);
+      expect(copies[0]?.messageId).toBe(copies[1]?.messageId);
+    }
+    expect((await healthz(dir)).jobs.digest?.summary).toMatchObject({ kind: 'resumed', resumed: { complete: true } });
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+
+  it('SMTP down: the unfinished digest is retried with backoff (not at the next slot) and goes out once the server is back', async () => {
+    const subscribers = ['d1@example.com', 'd2@example.com', 'd3@example.com'];
+    const dir = await blog({ subscribers, digestSchedule: YEARLY, extra: ['  retryDelayMs: 300', '  retryMaxDelayMs: 1200'] });
+    postFile(dir, 'outage', '障害中の記事', ago(60_000));
+    const port = await closedPort();
+    // `feedletter digest` (cron, or the daemon's own slot) met the outage: exit 69, the digest recorded, nothing sent
+    const cli = startDaemon(dir, { url: `smtp://127.0.0.1:${port}` }, [], 'digest');
+    expect(await cli.exited).toBe(69);
+
+    const daemon = startDaemon(dir, { url: `smtp://127.0.0.1:${port}` });
+    await waitFor('the resume at start and two retries to fail', () => digestRuns(daemon).length >= 3);
+    const retries = daemon.logs.filter((l) => l.msg === 'the job left work unfinished: retrying it later');
+    expect(retries.slice(0, 3).map((l) => l.delayMs)).toEqual([300, 600, 1200]);
+    expect(digestRuns(daemon).every((l) => l.msg.startsWith('job failed'))).toBe(true);
+
+    const smtp = await smtpServer({ port });
+    await waitFor('every subscriber once the server is back', () => subscribers.every((s) => smtp.copiesTo(s).length >= 1), 15_000);
+    await waitFor('the successful retry to be recorded', () => daemon.logs.some((l) => l.msg === 'unfinished work is done'));
+    for (const s of subscribers) expect(smtp.copiesTo(s), s).toHaveLength(1);
+    expect((await healthz(dir)).jobs.digest).toMatchObject({ ok: true, summary: { kind: 'resumed', resumed: { sent: 3, failed: 0, complete: true } } });
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
   });
 
   it('two daemons on one state folder send one digest once', async () => {

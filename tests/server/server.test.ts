@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { request } from 'node:http';
+import { Parser } from 'htmlparser2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { startServer, type ServerDeps } from '../../src/server/server.js';
@@ -92,15 +93,59 @@ describe('unsubscribe endpoint', () => {
     expect(f.unsubscribed).toEqual([1]);
   });
 
-  it('POST from the confirmation form with the token in the body works', async () => {
+  it('POST of the confirmation page\'s own form, as a browser sends it, unsubscribes', async () => {
     const f = await serve();
-    const res = await fetch(`${f.url}unsubscribe`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token: sign(1), 'List-Unsubscribe': 'One-Click' }).toString(),
+    const page = `${f.url}unsubscribe?token=${sign(1)}`;
+    // the fields of the page's form, read with an independent HTML parser
+    const fields: [string, string][] = [];
+    let method = '';
+    const parser = new Parser({
+      onopentag(name, attributes) {
+        if (name === 'form') method = attributes.method ?? '';
+        if (name === 'input') fields.push([attributes.name ?? '', attributes.value ?? '']);
+      },
     });
+    parser.end(await (await fetch(page)).text());
+    expect(method).toBe('post');
+    expect(fields.map(([name]) => name).sort()).toEqual(['confirm', 'token']);
+    expect(fields.some(([name]) => name === 'List-Unsubscribe')).toBe(false);
+    // no action attribute: the browser posts to the page's own URL, query included
+    const res = await fetch(page, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
     expect(res.status).toBe(200);
+    expect(await res.text()).toContain('You will receive no more');
     expect(f.unsubscribed).toEqual([1]);
+  });
+
+  const multipart = (entries: [string, string | Blob][]): FormData => {
+    const form = new FormData();
+    for (const [name, value] of entries) form.append(name, value);
+    return form;
+  };
+  it.each<[string, string | undefined, string | FormData, boolean]>([
+    ['an empty urlencoded body', 'application/x-www-form-urlencoded', '', true],
+    ['an empty body without a type', undefined, '', true],
+    ['one-click plus another field', 'application/x-www-form-urlencoded', 'List-Unsubscribe=One-Click&x=1', true],
+    ['the one-click field twice', 'application/x-www-form-urlencoded', 'List-Unsubscribe=One-Click&List-Unsubscribe=One-Click', true],
+    ['a lower-case value', 'application/x-www-form-urlencoded', 'List-Unsubscribe=one-click', true],
+    ['a lower-case key', 'application/x-www-form-urlencoded', 'list-unsubscribe=One-Click', true],
+    ['one-click as text/plain', 'text/plain', 'List-Unsubscribe=One-Click', true],
+    ['one-click as JSON', 'application/json', '{"List-Unsubscribe":"One-Click"}', true],
+    ['the form without confirm', 'application/x-www-form-urlencoded', 'TOKEN_ONLY', false],
+    ['the form with confirm=no', 'application/x-www-form-urlencoded', 'CONFIRM_NO', false],
+    ['the form with one-click mixed in', 'application/x-www-form-urlencoded', 'MIXED', false],
+    ['the form with another token than the URL', 'application/x-www-form-urlencoded', 'MISMATCH', true],
+    ['multipart one-click plus a field', undefined, multipart([['List-Unsubscribe', 'One-Click'], ['x', '1']]), true],
+    ['multipart with a file', undefined, multipart([['List-Unsubscribe', new Blob(['One-Click'])]]), true],
+    ['a broken multipart body', 'multipart/form-data; boundary=xyz', '--xyz\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click', true],
+  ])('refuses %s with 400 and unsubscribes nobody', async (_what, type, body, tokenInUrl) => {
+    const f = await serve();
+    const token = sign(1);
+    const text = typeof body === 'string' ? body.replace('TOKEN_ONLY', `token=${token}`).replace('CONFIRM_NO', `token=${token}&confirm=no`).replace('MIXED', `token=${token}&confirm=yes&List-Unsubscribe=One-Click`).replace('MISMATCH', `token=${sign(2)}&confirm=yes`) : body;
+    const res = await fetch(`${f.url}unsubscribe${tokenInUrl ? `?token=${token}` : ''}`, { method: 'POST', ...(type ? { headers: { 'content-type': type } } : {}), body: text });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/not an unsubscribe request|not valid/);
+    expect(f.unsubscribed).toEqual([]);
+    expect(f.active.size).toBe(2);
   });
 
   it('answers 200 for a valid token whose subscriber is gone', async () => {

@@ -1,5 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { request } from 'node:http';
+import { connect } from 'node:net';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { Parser } from 'htmlparser2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
@@ -294,5 +297,73 @@ describe('other routes and limits', () => {
     await expect(startServer(deps, { host: '127.0.0.1', port })).rejects.toMatchObject({ code: 'ADDRESS_IN_USE', message: `cannot listen on 127.0.0.1:${port}: the port is in use` });
     // 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of this machine
     await expect(startServer(deps, { host: '192.0.2.1', port: 0 })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('EADDRNOTAVAIL'), hint: 'server.host is not an address of this machine' });
+  });
+});
+
+describe('logging under load', () => {
+  /** A debug-level logger whose lines the test reads. */
+  function captured(): { logger: pino.Logger; lines: () => Array<Record<string, unknown> & { level: number; msg: string }> } {
+    const out: string[] = [];
+    const stream = new Writable({
+      write(chunk, _encoding, callback) {
+        out.push(String(chunk));
+        callback();
+      },
+    });
+    return { logger: pino({ level: 'debug' }, stream), lines: () => out.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown> & { level: number; msg: string }) };
+  }
+
+  it('300 refused requests make one debug summary line with counts per reason, nothing at info or above', async () => {
+    const { logger, lines } = captured();
+    const server = await startServer({ language: 'en', siteTitle: 't', siteUrl: 'https://x.example/', verifyToken, unsubscribe: () => undefined, health: () => ({}), logger }, { host: '127.0.0.1', port: 0 });
+    const post = (query: string, body: string): Promise<Response> => fetch(`${server.url}unsubscribe${query}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    for (let i = 0; i < 100; i++) {
+      expect((await post(`?token=${sign(1, NOW, `guess-${i}`)}`, 'List-Unsubscribe=One-Click')).status).toBe(400);
+      expect((await post('?token=garbage', 'List-Unsubscribe=One-Click')).status).toBe(400);
+      expect((await post(`?token=${sign(1)}`, '')).status).toBe(400);
+    }
+    await server.close();
+    const logged = lines();
+    expect(logged.filter((l) => l.level >= 30 && l.msg !== 'HTTP server listening')).toEqual([]);
+    const summaries = logged.filter((l) => l.msg === 'unsubscribe requests refused');
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]).toMatchObject({ level: 20, total: 300, counts: { forged: 100, malformed: 100, 'request-fields': 100 } });
+    expect(JSON.stringify(logged)).not.toContain(sign(1));
+  });
+
+  it('one summary line per interval, none for a quiet one', async () => {
+    const { logger, lines } = captured();
+    const server = await startServer({ language: 'en', siteTitle: 't', siteUrl: 'https://x.example/', verifyToken, unsubscribe: () => undefined, health: () => ({}), logger }, { host: '127.0.0.1', port: 0, logSummaryMs: 50 });
+    await fetch(`${server.url}unsubscribe?token=nope`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    const summaries = (): unknown[] => lines().filter((l) => l.msg === 'unsubscribe requests refused');
+    for (let i = 0; i < 100 && summaries().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(summaries()).toEqual([expect.objectContaining({ total: 1, counts: { malformed: 1 } })]);
+    await new Promise((r) => setTimeout(r, 150));
+    await fetch(`${server.url}unsubscribe?token=nope`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    await server.close();
+    expect(summaries()).toHaveLength(2);
+  });
+
+  it('a client hanging up mid-body is counted at debug, not logged as an error, and the server goes on', async () => {
+    const { logger, lines } = captured();
+    const server = await startServer({ language: 'en', siteTitle: 't', siteUrl: 'https://x.example/', verifyToken, unsubscribe: () => undefined, health: () => ({}), logger }, { host: '127.0.0.1', port: 0 });
+    for (let i = 0; i < 3; i++) {
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(server.port, '127.0.0.1', () => {
+          socket.write(`POST /unsubscribe?token=${sign(1)} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 26\r\n\r\nList-Unsub`);
+          setTimeout(() => {
+            socket.destroy();
+            resolve();
+          }, 50);
+        });
+        socket.on('error', reject);
+      });
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await fetch(`${server.url}healthz`)).status).toBe(200);
+    await server.close();
+    const logged = lines();
+    expect(logged.filter((l) => l.level >= 40)).toEqual([]);
+    expect(logged.find((l) => l.msg === 'unsubscribe requests refused')).toMatchObject({ level: 20, counts: { 'client-aborted': 3 } });
   });
 });

@@ -158,6 +158,9 @@ async function smtpServer(options: Parameters<typeof startSmtpServer>[0] = {}): 
 
 const ago = (ms: number): Date => new Date(Date.now() - ms);
 
+/** Tests that start two daemons one after the other (each loads the CLI through tsx) on a busy 2-core CI machine. */
+const TWO_DAEMONS_MS = 90_000;
+
 /** A digest slot that never comes during a test (1 January, 00:00:00): only a resume or a retry can send. */
 const YEARLY = '0 0 0 1 1 *';
 
@@ -256,7 +259,7 @@ describe('feedletter daemon', () => {
     expect(health.jobs.digest).toMatchObject({ ok: true, summary: { kind: 'resumed', resumed: { sent: subscribers.length - delivered, failed: 0, complete: true } } });
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-  });
+  }, TWO_DAEMONS_MS);
 
   it('SIGKILL during the very first digest: the restarted daemon finishes it at start; only the message in flight may come twice', async () => {
     const subscribers = Array.from({ length: 10 }, (_, i) => `k${i}@example.com`);
@@ -290,7 +293,7 @@ describe('feedletter daemon', () => {
     expect((await healthz(dir)).jobs.digest?.summary).toMatchObject({ kind: 'resumed', resumed: { complete: true } });
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-  });
+  }, TWO_DAEMONS_MS);
 
   it('SMTP down: the unfinished digest is retried with backoff (not at the next slot) and goes out once the server is back', async () => {
     const subscribers = ['d1@example.com', 'd2@example.com', 'd3@example.com'];
@@ -314,7 +317,7 @@ describe('feedletter daemon', () => {
     expect((await healthz(dir)).jobs.digest).toMatchObject({ ok: true, summary: { kind: 'resumed', resumed: { sent: 3, failed: 0, complete: true } } });
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited).toBe(0);
-  });
+  }, TWO_DAEMONS_MS);
 
   it('two daemons on one state folder send one digest once', async () => {
     const subscribers = Array.from({ length: 6 }, (_, i) => `t${i}@example.com`);

@@ -3,7 +3,7 @@ import { publicServerUrl, scheduleTimeZone } from '../config/load.js';
 import { loadOrCreateSecret, verifyToken } from '../digest/token.js';
 import { FeedletterError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { startDaemon, type Daemon, type Job } from '../schedule/daemon.js';
+import { startDaemon, type Daemon, type Job, type JobStatus } from '../schedule/daemon.js';
 import { progressReporter } from '../schedule/progress.js';
 import { nextRuns, validateCron } from '../schedule/slots.js';
 import { watchContent } from '../schedule/watch.js';
@@ -74,6 +74,13 @@ export function digestJobSummary(outcome: DigestOutcome, unfinishedBefore: numbe
   return { kind: outcome.kind };
 }
 
+/** /healthz: the last recorded run of each job, plus `retryAt` while its unfinished work waits for a retry. Pure. */
+export function withRetries(runs: Record<string, object>, status: readonly Pick<JobStatus, 'name' | 'retryAt'>[]): Record<string, object> {
+  const jobs: Record<string, object> = { ...runs };
+  for (const job of status) if (job.retryAt !== undefined) jobs[job.name] = { ...jobs[job.name], retryAt: job.retryAt };
+  return jobs;
+}
+
 /**
  * `feedletter daemon`: the same build and digest as the CLI, on cron schedules, plus the
  * unsubscribe/health server. Returns once started; `stop()` shuts everything down cleanly.
@@ -105,6 +112,7 @@ export async function startDaemonCommand(options: DaemonCommandOptions): Promise
 
   // The server first: a daemon that cannot serve unsubscribe links must not send digests
   // carrying them. It fails here, before any job or catch-up ran, and the CLI exits non-zero.
+  let daemon: Daemon | undefined;
   let server: RunningServer;
   try {
     server = await startServer(
@@ -120,7 +128,7 @@ export async function startDaemonCommand(options: DaemonCommandOptions): Promise
           logger.info({ subscriber: id }, 'unsubscribed');
           return { email: subscriber.email };
         },
-        health: () => store.lastJobRuns(),
+        health: () => withRetries(store.lastJobRuns(), daemon?.status() ?? []),
         logger,
       },
       { host: config.server.host, port: config.server.port },
@@ -132,7 +140,6 @@ export async function startDaemonCommand(options: DaemonCommandOptions): Promise
 
   // Then the watcher and the scheduler (whose catch-up may start a job at once). Whatever fails
   // here closes what is open: nothing may keep the process alive after a failed start.
-  let daemon: Daemon | undefined;
   let watcher: { close(): void } | undefined;
   try {
     watcher = config.feeds.watch ? watchContent(resolved.paths.content, { debounceMs: 1_000, logger, onChange: () => void daemon?.trigger('feeds', 'content changed') }) : undefined;
@@ -155,7 +162,7 @@ export async function startDaemonCommand(options: DaemonCommandOptions): Promise
     }
     throw error;
   }
-  const scheduler = daemon;
+  const scheduler: Daemon = daemon;
   logger.info({ server: server.url, publicUrl: publicServerUrl(config), jobs: jobsConfig }, 'daemon started');
 
   let stopping: Promise<void> | undefined;

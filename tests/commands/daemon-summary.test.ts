@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { digestJobSummary } from '../../src/commands/daemon.js';
+import { digestJobSummary, withRetries } from '../../src/commands/daemon.js';
 import type { DeliverReport } from '../../src/delivery/send.js';
 
 const report = (sent: number, failed: number, complete: boolean): DeliverReport => ({
@@ -33,5 +33,18 @@ describe('digestJobSummary (what /healthz shows of a digest run)', () => {
       resumed: { digestId: 7, sent: 5, failed: 0, complete: true },
     });
     expect(digestJobSummary({ kind: 'sent', digestId: 8, posts: 2, report: report(30, 0, true), problems: [], resumed: undefined, outbox: undefined }, undefined)).toEqual({ kind: 'sent', digestId: 8, posts: 2, sent: 30, failed: 0, complete: true });
+  });
+});
+
+describe('withRetries (/healthz jobs)', () => {
+  it('adds retryAt to a job waiting to retry its unfinished work, and only to it', () => {
+    const runs = { digest: { ok: false, summary: { error: 'SMTP unavailable' } }, feeds: { ok: true, summary: {} } };
+    expect(withRetries(runs, [{ name: 'digest', retryAt: '2026-12-01T08:01:00.000Z' }, { name: 'feeds', retryAt: undefined }])).toEqual({
+      digest: { ok: false, summary: { error: 'SMTP unavailable' }, retryAt: '2026-12-01T08:01:00.000Z' },
+      feeds: { ok: true, summary: {} },
+    });
+    // a job that never ran in the store (killed during its first run) still shows its retry
+    expect(withRetries({}, [{ name: 'digest', retryAt: '2026-12-01T08:01:00.000Z' }])).toEqual({ digest: { retryAt: '2026-12-01T08:01:00.000Z' } });
+    expect(runs.digest).not.toHaveProperty('retryAt');
   });
 });

@@ -309,12 +309,18 @@ describe('feedletter daemon', () => {
     const retries = daemon.logs.filter((l) => l.msg === 'the job left work unfinished: retrying it later');
     expect(retries.slice(0, 3).map((l) => l.delayMs)).toEqual([300, 600, 1200]);
     expect(digestRuns(daemon).every((l) => l.msg.startsWith('job failed'))).toBe(true);
+    const waiting = (await healthz(dir)).jobs.digest as unknown as { ok: boolean; retryAt?: string; summary: { error?: string } };
+    expect(waiting.ok).toBe(false);
+    expect(waiting.summary.error).toMatch(/unavailable/i);
+    expect(Date.parse(waiting.retryAt ?? '')).toBeGreaterThan(0);
 
     const smtp = await smtpServer({ port });
     await waitFor('every subscriber once the server is back', () => subscribers.every((s) => smtp.copiesTo(s).length >= 1), 15_000);
     await waitFor('the successful retry to be recorded', () => daemon.logs.some((l) => l.msg === 'unfinished work is done'));
     for (const s of subscribers) expect(smtp.copiesTo(s), s).toHaveLength(1);
-    expect((await healthz(dir)).jobs.digest).toMatchObject({ ok: true, summary: { kind: 'resumed', resumed: { sent: 3, failed: 0, complete: true } } });
+    const done = (await healthz(dir)).jobs.digest;
+    expect(done).toMatchObject({ ok: true, summary: { kind: 'resumed', resumed: { sent: 3, failed: 0, complete: true } } });
+    expect(done).not.toHaveProperty('retryAt');
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited).toBe(0);
   }, TWO_DAEMONS_MS);

@@ -205,7 +205,8 @@ that leaves it unfinished it is retried after schedule.retryDelayMs (default 1 m
 doubling up to schedule.retryMaxDelayMs (default 1 h), until it is done.
 POST /unsubscribe takes exactly RFC 8058's List-Unsubscribe=One-Click (token in the URL) or
 the confirmation page's own form; anything else gets 400. GET /healthz: the last run of each
-job; a digest run's summary has kind "sent", "resumed" or "nothing-new".
+job; a digest run's summary has kind "sent", "resumed" or "nothing-new", and retryAt
+says when an unfinished digest is tried again.
 SIGTERM or SIGINT: finish the message in flight, record state, exit 0 (a second signal exits at once).`,
     )
     .action(async (opts: { printSchedule?: boolean }) => {

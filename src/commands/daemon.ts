@@ -125,7 +125,7 @@ export async function startDaemonCommand(options: DaemonCommandOptions): Promise
           const subscriber = store.getSubscriber(id);
           if (!subscriber) return undefined;
           store.unsubscribeById(id, clock());
-          logger.info({ subscriber: id }, 'unsubscribed');
+          // The server logs it (once, with how: one-click or the page's form).
           return { email: subscriber.email };
         },
         health: () => withRetries(store.lastJobRuns(), daemon?.status() ?? []),

@@ -5,8 +5,9 @@ import { missedSlot, nextRuns, validateCron } from './slots.js';
 
 /**
  * The scheduler core of `feedletter daemon`: node-cron ticks, no overlapping runs, a job that
- * throws never stops the daemon, one catch-up run after downtime or a system sleep, and a
- * bounded, clean stop. The real jobs (build feeds, send the digest) are wired by the command;
+ * throws never stops the daemon, one catch-up run after downtime or a system sleep, work an
+ * earlier run left unfinished run at start and retried with a capped backoff (not left to the
+ * next slot), and a bounded, clean stop. The real jobs (build feeds, send the digest) are wired by the command;
  * here a job is any async function.
  */
 

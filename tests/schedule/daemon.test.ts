@@ -237,6 +237,20 @@ describe('daemon', () => {
     expect(daemon.status()[0]).toMatchObject({ name: 'digest', running: false, retryAt: undefined });
   });
 
+  it('a catch-up at start that also finds unfinished work runs the job once, not twice', async () => {
+    let calls = 0;
+    const done = signal();
+    let left = true;
+    const { daemon, lines } = start([{ name: 'digest', schedule: '0 8 * * *', unfinished: () => left, run: async () => (calls++, (left = false), done.resolve(), 'caught up and resumed') }], {
+      lastRun: () => new Date(Date.now() - 3 * 86_400_000),
+    });
+    expect(daemon.running()).toEqual(['digest']);
+    await done.promise;
+    await sleep(50);
+    expect(calls).toBe(1);
+    expect(lines().filter((l) => l.msg === 'job started').map((l) => l.reason)).toEqual([expect.stringMatching(/^catch-up \(start\)/)]);
+  });
+
   it('retries unfinished work with a doubling delay up to the maximum, and stops retrying once it is done', async () => {
     let calls = 0;
     const done = signal();

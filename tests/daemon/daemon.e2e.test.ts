@@ -140,7 +140,8 @@ function startDaemon(dir: string, smtp: TestSmtpServer | { url: string }, args: 
     }
   });
   child.stdout!.resume();
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close' (not 'exit'): the process has exited and its stderr is read to the end.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   cleanup.push(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
@@ -305,11 +306,15 @@ describe('feedletter daemon', () => {
     expect(await cli.exited).toBe(69);
 
     const daemon = startDaemon(dir, { url: `smtp://127.0.0.1:${port}` });
-    await waitFor('the resume at start and two retries to fail', () => digestRuns(daemon).length >= 3);
-    const retries = daemon.logs.filter((l) => l.msg === 'the job left work unfinished: retrying it later');
-    expect(retries.slice(0, 3).map((l) => l.delayMs)).toEqual([300, 600, 1200]);
+    const retries = (): LogLine[] => daemon.logs.filter((l) => l.msg === 'the job left work unfinished: retrying it later');
+    await waitFor('the resume at start and two retries to fail', () => retries().length >= 3);
+    expect(retries().slice(0, 3).map((l) => l.delayMs)).toEqual([300, 600, 1200]);
     expect(digestRuns(daemon).every((l) => l.msg.startsWith('job failed'))).toBe(true);
-    const waiting = (await healthz(dir)).jobs.digest as unknown as { ok: boolean; retryAt?: string; summary: { error?: string } };
+    // between two attempts /healthz shows the failure and when the next attempt comes
+    const waiting = await waitFor('/healthz to show the pending retry', async () => {
+      const digest = (await healthz(dir)).jobs.digest as unknown as { ok: boolean; retryAt?: string; summary: { error?: string } };
+      return digest.retryAt === undefined ? undefined : digest;
+    });
     expect(waiting.ok).toBe(false);
     expect(waiting.summary.error).toMatch(/unavailable/i);
     expect(Date.parse(waiting.retryAt ?? '')).toBeGreaterThan(0);

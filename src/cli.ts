@@ -34,6 +34,8 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   CONTENT_MISSING: EXIT.noinput,
   TEMPLATE_INVALID: EXIT.config,
   SMTP_UNAVAILABLE: EXIT.unavailable,
+  // A taken port is a temporary condition, not a wrong config: systemd's Restart=on-failure retries it.
+  ADDRESS_IN_USE: EXIT.unavailable,
   LOCKED: EXIT.tempfail,
   USAGE: EXIT.usage,
   INPUT_INVALID: EXIT.input,
@@ -250,6 +252,21 @@ answering mid-message stops the run with exit 69 and the rest pending: the next 
     .command('daemon')
     .description('run build and digest on the cron schedules of the config, and serve one-click unsubscribe')
     .option('--print-schedule', 'print the next runs of each job and exit')
+    .addHelpText(
+      'after',
+      `
+At start it listens on server.host:server.port first and exits before any job runs if it
+cannot: 69 when the port is in use (another process; systemd's Restart=on-failure retries),
+78 for a bad config, an address not of this machine or a FEEDLETTER_SECRET under 32 bytes.
+A digest left unfinished (stopped, killed, SMTP down) is finished at start, and after a run
+that leaves it unfinished it is retried after schedule.retryDelayMs (default 1 min), the delay
+doubling up to schedule.retryMaxDelayMs (default 1 h), until it is done.
+POST /unsubscribe takes exactly RFC 8058's List-Unsubscribe=One-Click (token in the URL) or
+the confirmation page's own form; anything else gets 400. GET /healthz: the last run of each
+job; a digest run's summary has kind "sent", "resumed" or "nothing-new", and retryAt
+says when an unfinished digest is tried again.
+SIGTERM or SIGINT: finish the message in flight, record state, exit 0 (a second signal exits at once).`,
+    )
     .action(async (opts: { printSchedule?: boolean }) => {
       const { printSchedule, startDaemonCommand } = await import('./commands/daemon.js');
       if (opts.printSchedule) {

@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'TEMPLATE_INVALID'
   /** The SMTP server could not be reached or refused us as a whole (not one recipient). */
   | 'SMTP_UNAVAILABLE'
+  /** The daemon's HTTP port is taken by another process (often a previous instance still stopping). */
+  | 'ADDRESS_IN_USE'
   /** Another process holds the send lock. */
   | 'LOCKED'
   /** The command line or its arguments are wrong. */

@@ -3,14 +3,16 @@ import { publicServerUrl, scheduleTimeZone } from '../config/load.js';
 import { loadOrCreateSecret, verifyToken } from '../digest/token.js';
 import { FeedletterError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { startDaemon, type Daemon, type Job } from '../schedule/daemon.js';
+import { startDaemon, type Daemon, type Job, type JobStatus } from '../schedule/daemon.js';
 import { progressReporter } from '../schedule/progress.js';
 import { nextRuns, validateCron } from '../schedule/slots.js';
 import { watchContent } from '../schedule/watch.js';
-import { startServer } from '../server/index.js';
+import { requireContentDir } from '../content/folder.js';
+import { startServer, type RunningServer } from '../server/index.js';
 import { Store } from '../store/index.js';
 import { build } from './build.js';
-import { digest } from './digest.js';
+import type { DeliverReport } from '../delivery/send.js';
+import { digest, type DigestOutcome } from './digest.js';
 
 const DAY_MS = 86_400_000;
 
@@ -41,6 +43,45 @@ export function printSchedule(resolved: ResolvedConfig, now: Date, count = 5): {
   return schedules(resolved).map(({ name, schedule }) => ({ name, schedule, timeZone, next: nextRuns(schedule, timeZone, now, count) }));
 }
 
+/** Counts of one delivery pass over a digest, as /healthz shows them. */
+export interface DeliveryCounts {
+  digestId: number;
+  sent: number;
+  failed: number;
+  complete: boolean;
+}
+
+/**
+ * What a digest run did, as recorded for the logs and /healthz:
+ * - `sent`: a new digest (`digestId`, `posts`, counts); `resumed` too if an unfinished one was finished first;
+ * - `resumed`: only an unfinished digest was worked on (`resumed` has its counts; `complete: false`
+ *   if it is still not finished), nothing new went out;
+ * - `nothing-new`: nothing to finish and no new post.
+ * `unfinishedBefore` is the id of the digest that was unfinished when the run started: it tells
+ * a run that only resumed it from one that sent a new digest. Pure.
+ */
+export function digestJobSummary(outcome: DigestOutcome, unfinishedBefore: number | undefined): Record<string, unknown> {
+  const counts = (digestId: number, report: DeliverReport): DeliveryCounts => ({ digestId, sent: report.sent, failed: report.failed.length, complete: report.complete });
+  if (outcome.kind === 'sent') {
+    if (outcome.digestId === unfinishedBefore) return { kind: 'resumed', resumed: counts(outcome.digestId, outcome.report) };
+    return {
+      kind: 'sent',
+      ...counts(outcome.digestId, outcome.report),
+      posts: outcome.posts,
+      ...(outcome.resumed && unfinishedBefore !== undefined ? { resumed: counts(unfinishedBefore, outcome.resumed) } : {}),
+    };
+  }
+  if (outcome.kind === 'nothing-new' && outcome.resumed && unfinishedBefore !== undefined) return { kind: 'resumed', resumed: counts(unfinishedBefore, outcome.resumed) };
+  return { kind: outcome.kind };
+}
+
+/** /healthz: the last recorded run of each job, plus `retryAt` while its unfinished work waits for a retry. Pure. */
+export function withRetries(runs: Record<string, object>, status: readonly Pick<JobStatus, 'name' | 'retryAt'>[]): Record<string, object> {
+  const jobs: Record<string, object> = { ...runs };
+  for (const job of status) if (job.retryAt !== undefined) jobs[job.name] = { ...jobs[job.name], retryAt: job.retryAt };
+  return jobs;
+}
+
 /**
  * `feedletter daemon`: the same build and digest as the CLI, on cron schedules, plus the
  * unsubscribe/health server. Returns once started; `stop()` shuts everything down cleanly.
@@ -49,6 +90,8 @@ export async function startDaemonCommand(options: DaemonCommandOptions): Promise
   const { resolved, clock, logger } = options;
   const { config } = resolved;
   const jobsConfig = schedules(resolved);
+  // A daemon started in the wrong folder stops here (66), before it creates anything there.
+  requireContentDir(resolved.paths.content, resolved.cwd);
   const store = Store.open(resolved.paths.state);
   const secret = loadOrCreateSecret(resolved.paths.state, resolved.secrets.secret);
 
@@ -60,45 +103,70 @@ export async function startDaemonCommand(options: DaemonCommandOptions): Promise
     digest: async (signal) => {
       // A long send logs where it is every 10 s (readable lines on a terminal, JSON in the journal).
       const onProgress = progressReporter({ intervalMs: 10_000, clock: () => clock().getTime(), log: (counts) => logger.info({ job: 'digest', ...counts }, `sending: ${counts.done}/${counts.total}`) });
+      const unfinished = store.unfinishedDigest()?.id;
       const outcome = await digest({ resolved, now: clock(), clock, logger, signal, lockWaitMs: 0, onProgress });
-      if (outcome.kind === 'sent') return { digestId: outcome.digestId, posts: outcome.posts, sent: outcome.report.sent, failed: outcome.report.failed.length, complete: outcome.report.complete };
-      return { kind: outcome.kind };
+      return digestJobSummary(outcome, unfinished);
     },
   };
-  const jobs: Job[] = jobsConfig.map(({ name, schedule }) => ({ name, schedule, run: runners[name] }));
+  // The digest job has unfinished work while a digest is not complete: interrupted by a stop or
+  // a kill, or stopped by an SMTP outage. The scheduler finishes it at start and retries it.
+  const unfinished: Partial<Record<'feeds' | 'digest', () => boolean>> = { digest: () => store.unfinishedDigest() !== undefined };
+  const jobs: Job[] = jobsConfig.map(({ name, schedule }) => ({ name, schedule, run: runners[name], ...(unfinished[name] ? { unfinished: unfinished[name] } : {}) }));
 
-  const daemon: Daemon = startDaemon({
-    jobs,
-    timeZone: scheduleTimeZone(config),
-    clock,
-    logger,
-    lastRun: (job) => store.lastSuccessfulRunStart(job),
-    recordRun: (job, run) => store.recordJobRun({ job, startedAt: run.startedAt, finishedAt: run.finishedAt, ok: run.ok, summary: run.error ? { error: run.error } : run.summary }),
-    shutdownTimeoutMs: config.schedule.shutdownTimeoutMs,
-  });
-
-  const watcher = config.feeds.watch
-    ? watchContent(resolved.paths.content, { debounceMs: 1_000, onChange: () => void daemon.trigger('feeds', 'content changed') })
-    : undefined;
-
-  const server = await startServer(
-    {
-      language: config.site.language,
-      siteTitle: config.site.title,
-      siteUrl: config.site.url,
-      verifyToken: (token) => verifyToken(secret, token, clock(), config.server.tokenMaxAgeDays * DAY_MS),
-      unsubscribe: (id) => {
-        const subscriber = store.getSubscriber(id);
-        if (!subscriber) return undefined;
-        store.unsubscribeById(id, clock());
-        logger.info({ subscriber: id }, 'unsubscribed');
-        return { email: subscriber.email };
+  // The server first: a daemon that cannot serve unsubscribe links must not send digests
+  // carrying them. It fails here, before any job or catch-up ran, and the CLI exits non-zero.
+  let daemon: Daemon | undefined;
+  let server: RunningServer;
+  try {
+    server = await startServer(
+      {
+        language: config.site.language,
+        siteTitle: config.site.title,
+        siteUrl: config.site.url,
+        verifyToken: (token) => verifyToken(secret, token, clock(), config.server.tokenMaxAgeDays * DAY_MS),
+        unsubscribe: (id) => {
+          const subscriber = store.getSubscriber(id);
+          if (!subscriber) return undefined;
+          store.unsubscribeById(id, clock());
+          // The server logs it (once, with how: one-click or the page's form).
+          return { email: subscriber.email };
+        },
+        health: () => withRetries(store.lastJobRuns(), daemon?.status() ?? []),
+        logger,
       },
-      health: () => store.lastJobRuns(),
+      { host: config.server.host, port: config.server.port },
+    );
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+
+  // Then the watcher and the scheduler (whose catch-up may start a job at once). Whatever fails
+  // here closes what is open: nothing may keep the process alive after a failed start.
+  let watcher: { close(): void } | undefined;
+  try {
+    watcher = config.feeds.watch ? watchContent(resolved.paths.content, { debounceMs: 1_000, logger, onChange: () => void daemon?.trigger('feeds', 'content changed') }) : undefined;
+    daemon = startDaemon({
+      jobs,
+      timeZone: scheduleTimeZone(config),
+      clock,
       logger,
-    },
-    { host: config.server.host, port: config.server.port },
-  );
+      lastRun: (job) => store.lastSuccessfulRunStart(job),
+      recordRun: (job, run) => store.recordJobRun({ job, startedAt: run.startedAt, finishedAt: run.finishedAt, ok: run.ok, summary: run.error ? { error: run.error } : run.summary }),
+      shutdownTimeoutMs: config.schedule.shutdownTimeoutMs,
+      retry: { firstDelayMs: config.schedule.retryDelayMs, maxDelayMs: config.schedule.retryMaxDelayMs },
+    });
+  } catch (error) {
+    watcher?.close();
+    await server.close();
+    store.close();
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      // Removed between the check at start and here.
+      throw new FeedletterError('CONTENT_MISSING', `content.dir: cannot watch ${resolved.paths.content}: it does not exist`, { cause: error, hint: 'create it, fix content.dir, or set feeds.watch: false' });
+    }
+    throw error;
+  }
+  const scheduler: Daemon = daemon;
   logger.info({ server: server.url, publicUrl: publicServerUrl(config), jobs: jobsConfig }, 'daemon started');
 
   let stopping: Promise<void> | undefined;
@@ -106,7 +174,7 @@ export async function startDaemonCommand(options: DaemonCommandOptions): Promise
     stopping ??= (async () => {
       // The scheduler logs "daemon stopping", with the jobs still running.
       watcher?.close();
-      await daemon.stop(reason);
+      await scheduler.stop(reason);
       await server.close();
       store.close();
       logger.info('daemon stopped');

@@ -117,6 +117,21 @@ export function secretsFromEnv(env: NodeJS.ProcessEnv): Secrets {
   };
 }
 
+/** Bytes of key material FEEDLETTER_SECRET must carry: as many as the generated secret has. */
+export const MIN_SECRET_BYTES = 32;
+
+/**
+ * Refuses a FEEDLETTER_SECRET too short to sign unsubscribe links: they are HMAC-SHA256, and a
+ * key shorter than the hash's 32 bytes can be guessed offline from any one link (RFC 2104 §3),
+ * after which anyone can unsubscribe every reader. The value is never part of the message.
+ */
+export function checkSigningSecret(secret: string | undefined): void {
+  if (secret === undefined || Buffer.byteLength(secret, 'utf8') >= MIN_SECRET_BYTES) return;
+  throw new FeedletterError('CONFIG_INVALID', `FEEDLETTER_SECRET is shorter than ${MIN_SECRET_BYTES} bytes: too short to sign unsubscribe links safely (a short HMAC key can be guessed from one link)`, {
+    hint: 'set it to 32 random bytes, e.g. the output of `openssl rand -base64 32`, or unset it to use the secret generated in the state folder (a new secret invalidates the links of digests already sent)',
+  });
+}
+
 export interface LoadOptions {
   cwd: string;
   /** Explicit config path (from `--config`); must exist. Without it, DEFAULT_CONFIG_FILE if present, else the embedded defaults. */
@@ -156,6 +171,7 @@ export function loadConfig(options: LoadOptions): { resolved: ResolvedConfig; wa
   const secrets = secretsFromEnv(options.env);
   // A malformed SMTP_URL is a config error (78) now, not an SMTP failure at the first send.
   if (secrets.smtpUrl !== undefined) parseSmtpUrl(secrets.smtpUrl);
+  checkSigningSecret(secrets.secret);
   const at = (p: string): string => path.resolve(cwd, p);
   return {
     resolved: {

@@ -188,6 +188,8 @@ export const scheduleSchema = z
   .strictObject({
     timezone: timeZone.optional().describe('Time zone of the cron schedules (default: site.timezone)'),
     shutdownTimeoutMs: z.number().int().positive().default(30_000).describe('On SIGTERM, wait this long for the running job before exiting'),
+    retryDelayMs: z.number().int().positive().default(60_000).describe('Daemon: a digest left unfinished (SMTP down, stopped) is retried after this long; the delay doubles every retry'),
+    retryMaxDelayMs: z.number().int().positive().default(3_600_000).describe('Daemon: longest delay between two retries of an unfinished digest (retries go on until it is done)'),
   })
   .prefault({});
 

@@ -15,6 +15,18 @@ const PURPOSE = 'feedletter-unsubscribe-v1:';
 const SECRET_FILE = 'secret';
 const B64URL = /^[A-Za-z0-9_-]+$/;
 
+/**
+ * The bytes of `text` when it is the canonical unpadded base64url spelling of them, else
+ * undefined. When the length is not a multiple of 4, the last character carries 2 or 4 bits
+ * the decoder ignores (RFC 4648 §3.5), so each value has 4 or 16 spellings that decode alike:
+ * only the one the encoder writes is accepted, so a token has exactly one form.
+ */
+function canonicalBase64url(text: string): Buffer | undefined {
+  if (!B64URL.test(text)) return undefined;
+  const bytes = Buffer.from(text, 'base64url');
+  return bytes.toString('base64url') === text ? bytes : undefined;
+}
+
 function mac(secret: string, payload: string): Buffer {
   return createHmac('sha256', secret).update(PURPOSE).update(payload).digest();
 }
@@ -35,15 +47,17 @@ export type VerifyResult = { ok: true; subscriberId: number } | { ok: false; rea
  */
 export function verifyToken(secret: string, token: string, now: Date, maxAgeMs: number): VerifyResult {
   if (token.length > 200) return { ok: false, reason: 'malformed' };
-  const parts = token.trim().split('.');
+  // No trimming, no alternative spellings: one token, one string (callers trim pasted input).
+  const parts = token.split('.');
   if (parts.length !== 2) return { ok: false, reason: 'malformed' };
   const [payload = '', signature = ''] = parts;
-  if (!B64URL.test(payload) || !B64URL.test(signature)) return { ok: false, reason: 'malformed' };
-  const match = /^(\d{1,15})\.(\d{1,12})$/.exec(Buffer.from(payload, 'base64url').toString('utf8'));
+  const payloadBytes = canonicalBase64url(payload);
+  const given = canonicalBase64url(signature);
+  if (payloadBytes === undefined || given === undefined) return { ok: false, reason: 'malformed' };
+  const match = /^(\d{1,15})\.(\d{1,12})$/.exec(payloadBytes.toString('utf8'));
   if (!match) return { ok: false, reason: 'malformed' };
 
   const expected = mac(secret, payload);
-  const given = Buffer.from(signature, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'forged' };
 
   const subscriberId = Number(match[1]);

@@ -5,8 +5,9 @@ import { missedSlot, nextRuns, validateCron } from './slots.js';
 
 /**
  * The scheduler core of `feedletter daemon`: node-cron ticks, no overlapping runs, a job that
- * throws never stops the daemon, one catch-up run after downtime or a system sleep, and a
- * bounded, clean stop. The real jobs (build feeds, send the digest) are wired by the command;
+ * throws never stops the daemon, one catch-up run after downtime or a system sleep, work an
+ * earlier run left unfinished run at start and retried with a capped backoff (not left to the
+ * next slot), and a bounded, clean stop. The real jobs (build feeds, send the digest) are wired by the command;
  * here a job is any async function.
  */
 
@@ -18,6 +19,25 @@ export interface Job {
   run: (signal: AbortSignal) => Promise<unknown>;
   /** A job that never ran: 'run' catches up the latest slot at start, 'skip' waits for the next tick. @default 'skip' */
   neverRanPolicy?: 'run' | 'skip';
+  /**
+   * True when an earlier run left work unfinished (a digest interrupted by a stop, a kill or an
+   * SMTP outage). Asked at start, where unfinished work runs at once, and after every run,
+   * where it runs again after a backoff (see `DaemonOptions.retry`) instead of at the next slot.
+   */
+  unfinished?: () => boolean;
+}
+
+export interface RetryPolicy {
+  /** Delay before the first retry of unfinished work; each further retry waits twice as long. */
+  firstDelayMs: number;
+  /** Longest delay between two retries: unfinished work is retried at least this often until it is done. */
+  maxDelayMs: number;
+}
+
+/** The delay before retry number `attempt` (1-based): first × 2^(attempt−1), at most max. Pure. */
+export function retryDelay(policy: RetryPolicy, attempt: number): number {
+  const doubled = policy.firstDelayMs * 2 ** Math.min(Math.max(attempt - 1, 0), 40);
+  return Math.min(doubled, policy.maxDelayMs);
 }
 
 export interface RunRecord {
@@ -43,6 +63,8 @@ export interface DaemonOptions {
   shutdownTimeoutMs: number;
   /** How often to compare the wall clock with the monotonic clock to notice a system sleep or clock jump. @default 30000 */
   wakeCheckMs?: number;
+  /** Retries of a job's unfinished work. @default { firstDelayMs: 60000, maxDelayMs: 3600000 } */
+  retry?: RetryPolicy;
 }
 
 export interface JobStatus {
@@ -51,6 +73,8 @@ export interface JobStatus {
   running: boolean;
   nextRun: string | undefined;
   lastRun: { startedAt: string; finishedAt: string; ok: boolean; summary: unknown; error?: string } | undefined;
+  /** When unfinished work is retried next, if it is waiting for a retry. */
+  retryAt: string | undefined;
 }
 
 export interface Daemon {
@@ -88,6 +112,48 @@ export function startDaemon(options: DaemonOptions): Daemon {
   const startedHere = new Map<string, Date>();
   const lastHere = new Map<string, RunRecord>();
   let stopping: Promise<void> | undefined;
+  const retryPolicy: RetryPolicy = options.retry ?? { firstDelayMs: 60_000, maxDelayMs: 3_600_000 };
+  /** Per job waiting to retry its unfinished work: the timer, when it fires, and which retry it is. */
+  const retries = new Map<string, { timer: NodeJS.Timeout; at: Date; attempt: number }>();
+  /** Retries of the current stretch of unfinished work; reset when a run leaves nothing unfinished. */
+  const attempts = new Map<string, number>();
+
+  const isUnfinished = (job: Job): boolean => {
+    if (!job.unfinished) return false;
+    try {
+      return job.unfinished();
+    } catch (error) {
+      logger.error({ job: job.name, err: error }, 'cannot tell whether the job left work unfinished');
+      return false;
+    }
+  };
+
+  const cancelRetry = (name: string): void => {
+    const pending = retries.get(name);
+    if (pending) clearTimeout(pending.timer);
+    retries.delete(name);
+  };
+
+  /** After a run: unfinished work is retried with a growing delay, never left to the next slot. */
+  const afterRun = (job: Job): void => {
+    if (stopping) return;
+    cancelRetry(job.name);
+    if (!isUnfinished(job)) {
+      if (attempts.has(job.name)) logger.info({ job: job.name, retries: attempts.get(job.name) }, 'unfinished work is done');
+      attempts.delete(job.name);
+      return;
+    }
+    const attempt = (attempts.get(job.name) ?? 0) + 1;
+    attempts.set(job.name, attempt);
+    const delayMs = retryDelay(retryPolicy, attempt);
+    const at = new Date(clock().getTime() + delayMs);
+    logger.warn({ job: job.name, retry: attempt, delayMs, retryAt: at.toISOString() }, 'the job left work unfinished: retrying it later');
+    const timer = setTimeout(() => {
+      retries.delete(job.name);
+      void execute(job, `retry ${attempt} of unfinished work`);
+    }, delayMs);
+    retries.set(job.name, { timer, at, attempt });
+  };
 
   const byName = new Map(jobs.map((job) => [job.name, job]));
   const lastStart = (name: string): Date | undefined => {
@@ -133,7 +199,10 @@ export function startDaemon(options: DaemonOptions): Daemon {
       } catch (error) {
         logger.error({ job: job.name, err: error }, 'cannot record the run of the job');
       }
-    })().finally(() => inFlight.delete(job.name));
+    })().finally(() => {
+      inFlight.delete(job.name);
+      afterRun(job);
+    });
     inFlight.set(job.name, run);
     return run;
   };
@@ -218,6 +287,11 @@ export function startDaemon(options: DaemonOptions): Daemon {
   for (const task of tasks) void task.start();
   for (const job of jobs) logger.info({ job: job.name, schedule: job.schedule, timeZone, next: nextRuns(job.schedule, timeZone, clock(), 1)[0]?.toISOString() }, 'job scheduled');
   catchUp('start');
+  // Work an earlier process left unfinished (stopped or killed mid-send) is finished now, not at
+  // the next slot; a job the catch-up just started finishes it itself.
+  for (const job of jobs) {
+    if (!inFlight.has(job.name) && isUnfinished(job)) void execute(job, 'resume unfinished work');
+  }
 
   return {
     trigger(name, reason) {
@@ -229,6 +303,7 @@ export function startDaemon(options: DaemonOptions): Daemon {
       stopping ??= (async () => {
         logger.info({ reason, running: [...inFlight.keys()] }, 'daemon stopping');
         clearInterval(wakeTimer);
+        for (const name of [...retries.keys()]) cancelRetry(name);
         for (const task of tasks) void task.destroy();
         controller.abort(new Error(`daemon stopping: ${reason}`));
         if (inFlight.size === 0) return;
@@ -251,6 +326,7 @@ export function startDaemon(options: DaemonOptions): Daemon {
       const now = clock();
       return jobs.map((job) => {
         const last = lastHere.get(job.name);
+        const retry = retries.get(job.name);
         return {
           name: job.name,
           schedule: job.schedule,
@@ -263,6 +339,7 @@ export function startDaemon(options: DaemonOptions): Daemon {
             summary: last.summary,
             ...(last.error === undefined ? {} : { error: last.error }),
           },
+          retryAt: stopping ? undefined : retry?.at.toISOString(),
         };
       });
     },

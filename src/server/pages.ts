@@ -1,9 +1,11 @@
+import { FORM_CONFIRM_FIELD, FORM_CONFIRM_VALUE, FORM_TOKEN_FIELD } from './unsubscribe-post.js';
+
 /**
  * The few HTML pages of the unsubscribe endpoint, in the site's language (Japanese for `ja`,
  * English otherwise). Pure: every value that reaches the HTML goes through `escapeHtml`.
  */
 
-export type PageKind = 'confirm' | 'done' | 'unknown' | 'invalid' | 'expired' | 'notFound' | 'methodNotAllowed' | 'tooLarge' | 'error';
+export type PageKind = 'confirm' | 'done' | 'unknown' | 'invalid' | 'expired' | 'badRequest' | 'notFound' | 'methodNotAllowed' | 'tooLarge' | 'error';
 
 export interface Texts {
   title: Record<PageKind, string>;
@@ -19,6 +21,7 @@ const en: Texts = {
     unknown: 'Not on the list',
     invalid: 'Invalid link',
     expired: 'Expired link',
+    badRequest: 'Not an unsubscribe request',
     notFound: 'Not found',
     methodNotAllowed: 'Method not allowed',
     tooLarge: 'Request too large',
@@ -30,6 +33,7 @@ const en: Texts = {
     unknown: 'This address is not on the {site} list (any more). You will receive no newsletter.',
     invalid: 'This unsubscribe link is not valid. Please use the link in the latest {site} newsletter.',
     expired: 'This unsubscribe link has expired. Please use the link in the latest {site} newsletter.',
+    badRequest: 'Nothing was changed: this request is not an unsubscribe request. Please open the link in the latest {site} newsletter and press the button.',
     notFound: 'There is no page at this address.',
     methodNotAllowed: 'This page does not accept this kind of request.',
     tooLarge: 'The request was too large.',
@@ -46,6 +50,7 @@ const ja: Texts = {
     unknown: '登録がありません',
     invalid: '無効なリンクです',
     expired: 'リンクの有効期限が切れています',
+    badRequest: '配信停止のリクエストではありません',
     notFound: 'ページが見つかりません',
     methodNotAllowed: '許可されていないメソッドです',
     tooLarge: 'リクエストが大きすぎます',
@@ -57,6 +62,7 @@ const ja: Texts = {
     unknown: 'このアドレスは {site} の配信リストに登録されていません。ニュースレターは届きません。',
     invalid: 'この配信停止リンクは無効です。最新の {site} のニュースレターにあるリンクをお使いください。',
     expired: 'この配信停止リンクは有効期限が切れています。最新の {site} のニュースレターにあるリンクをお使いください。',
+    badRequest: '何も変更していません。このリクエストは配信停止のリクエストではありません。最新の {site} のニュースレターにあるリンクを開き、ボタンを押してください。',
     notFound: 'このアドレスにページはありません。',
     methodNotAllowed: 'このページはこの種類のリクエストを受け付けません。',
     tooLarge: 'リクエストが大きすぎます。',
@@ -94,8 +100,8 @@ export function renderPage(input: PageInput): string {
   const form =
     input.kind === 'confirm' && input.token !== undefined
       ? `<form method="post">
-<input type="hidden" name="token" value="${escapeHtml(input.token)}">
-<input type="hidden" name="List-Unsubscribe" value="One-Click">
+<input type="hidden" name="${FORM_TOKEN_FIELD}" value="${escapeHtml(input.token)}">
+<input type="hidden" name="${FORM_CONFIRM_FIELD}" value="${FORM_CONFIRM_VALUE}">
 <button type="submit">${escapeHtml(texts.button)}</button>
 </form>
 `

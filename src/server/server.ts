@@ -2,7 +2,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { FeedletterError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { createLogSummary, type LogSummary } from './log-summary.js';
 import { renderPage, type PageKind } from './pages.js';
+import { classifyUnsubscribePost } from './unsubscribe-post.js';
 
 /**
  * The daemon's small HTTP server: RFC 8058 one-click unsubscribe, a confirmation page for
@@ -27,6 +29,8 @@ export interface ServerDeps {
 export interface ServerOptions {
   host: string;
   port: number;
+  /** Refused requests and clients hanging up are counted and logged (at debug) once per this interval. @default 60000 */
+  logSummaryMs?: number;
 }
 
 export interface RunningServer {
@@ -54,6 +58,7 @@ const ROUTES: Record<string, string[]> = {
 };
 
 export async function startServer(deps: ServerDeps, options: ServerOptions): Promise<RunningServer> {
+  const refused = createLogSummary({ logger: deps.logger, msg: 'unsubscribe requests refused', intervalMs: options.logSummaryMs ?? 60_000 });
   const server = createServer(
     {
       // Slow clients (slowloris) are cut off; nothing here takes long.
@@ -63,7 +68,12 @@ export async function startServer(deps: ServerDeps, options: ServerOptions): Pro
       maxHeaderSize: 16 * 1024,
     },
     (req, res) => {
-      handle(deps, req, res).catch((error: unknown) => {
+      handle(deps, refused, req, res).catch((error: unknown) => {
+        if (clientWentAway(error)) {
+          refused.count('client-aborted');
+          res.destroy();
+          return;
+        }
         deps.logger.error({ err: error, method: req.method, path: pathOf(req) }, 'HTTP request failed');
         if (!res.headersSent) sendPage(deps, res, 500, 'error');
         else res.destroy();
@@ -74,12 +84,7 @@ export async function startServer(deps: ServerDeps, options: ServerOptions): Pro
 
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
-      reject(
-        new FeedletterError('CONFIG_INVALID', `cannot listen on ${options.host}:${options.port}: ${error.code ?? error.message}`, {
-          cause: error,
-          hint: error.code === 'EADDRINUSE' ? 'another process uses this port: set server.port to a free one' : 'check server.host and server.port',
-        }),
-      );
+      reject(listenError(error, options));
     };
     server.once('error', onError);
     server.listen(options.port, options.host, () => {
@@ -100,12 +105,37 @@ export async function startServer(deps: ServerDeps, options: ServerOptions): Pro
     port: address.port,
     close() {
       closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        server.close(() => {
+          refused.close();
+          resolve();
+        });
         server.closeIdleConnections();
       });
       return closing;
     },
   };
+}
+
+/**
+ * Why the server cannot listen, as the error the CLI maps to an exit code: a port in use is
+ * temporary (69, "unavailable": another process, often the previous instance still stopping,
+ * holds it; systemd's Restart=on-failure tries again); an address that is not this machine's,
+ * a privileged port or a host name that does not resolve is a config error (78).
+ */
+export function listenError(error: NodeJS.ErrnoException, options: ServerOptions): FeedletterError {
+  const where = `${options.host}:${options.port}`;
+  if (error.code === 'EADDRINUSE') {
+    return new FeedletterError('ADDRESS_IN_USE', `cannot listen on ${where}: the port is in use`, {
+      cause: error,
+      hint: 'another process (perhaps a previous feedletter daemon) uses it: stop that process, or set server.port to a free port',
+    });
+  }
+  const hints: Record<string, string> = {
+    EACCES: 'ports below 1024 need privileges: use a higher server.port behind the reverse proxy',
+    EADDRNOTAVAIL: 'server.host is not an address of this machine',
+    ENOTFOUND: 'server.host does not resolve',
+  };
+  return new FeedletterError('CONFIG_INVALID', `cannot listen on ${where}: ${error.code ?? error.message}`, { cause: error, hint: hints[error.code ?? ''] ?? 'check server.host and server.port' });
 }
 
 /** Path without query and trailing slash; never the token (it must not reach the logs). */
@@ -114,7 +144,17 @@ function pathOf(req: IncomingMessage): string {
   return raw.length > 1 ? raw.replace(/\/+$/, '') : raw;
 }
 
-async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/**
+ * The client hung up (mid-body: Node's "aborted" ECONNRESET on the request): routine on the
+ * internet, not our error. Judged by the error alone, so a bug that happens to meet a closed
+ * socket is still logged as one.
+ */
+function clientWentAway(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'EPIPE';
+}
+
+async function handle(deps: ServerDeps, refused: LogSummary, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const pathname = pathOf(req);
   const method = req.method ?? 'GET';
   const allowed = ROUTES[pathname];
@@ -138,19 +178,23 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
   if (method === 'POST') {
     const body = await readBody(req, MAX_BODY_BYTES);
-    if (body === 'tooLarge') return refuseTooLarge(deps, req, res);
-    // RFC 8058 §3.1: the token is in the URL of the List-Unsubscribe header and the body is
-    // "List-Unsubscribe=One-Click" (form-urlencoded or multipart). Our confirmation form sends
-    // the token in its urlencoded body instead.
-    const form = /^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '') ? new URLSearchParams(body.toString('utf8')) : undefined;
-    const token = query.get('token') ?? form?.get('token') ?? '';
-    const verified = verify(deps, token);
+    if (body === 'tooLarge') {
+      refused.count('too-large');
+      return refuseTooLarge(deps, req, res);
+    }
+    // RFC 8058 one-click or the confirmation page's form; anything else is refused.
+    const request = await classifyUnsubscribePost({ contentType: req.headers['content-type'], body, queryToken: query.get('token') ?? undefined });
+    if ('error' in request) {
+      refused.count(`request-${request.error}`);
+      return sendPage(deps, res, 400, request.error === 'no-token' ? 'invalid' : 'badRequest');
+    }
+    const verified = verify(deps, request.token);
     if (!verified.ok) {
-      deps.logger.info({ reason: verified.reason }, 'unsubscribe refused: bad token');
+      refused.count(verified.reason);
       return sendPage(deps, res, 400, verified.reason === 'expired' ? 'expired' : 'invalid');
     }
     const removed = deps.unsubscribe(verified.subscriberId);
-    deps.logger.info({ subscriberId: verified.subscriberId, found: removed !== undefined, oneClick: form?.get('List-Unsubscribe') === 'One-Click' }, 'unsubscribed');
+    deps.logger.info({ subscriberId: verified.subscriberId, found: removed !== undefined, via: request.via }, 'unsubscribed');
     return sendPage(deps, res, 200, removed ? 'done' : 'unknown');
   }
 
@@ -186,6 +230,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'tooLar
     const onEnd = (): void => resolve(Buffer.concat(chunks));
     req.on('data', onData);
     req.on('end', onEnd);
+    // A client hanging up mid-body ends here ("aborted", ECONNRESET): the caller tells it from a bug.
     req.on('error', reject);
   });
 }

@@ -42,7 +42,7 @@ afterEach(() => {
 });
 
 async function cli(dir: string, ...args: string[]): Promise<number> {
-  return main(args, { cwd: dir, env: { FEEDLETTER_SECRET: 'test-secret' } });
+  return main(args, { cwd: dir, env: { FEEDLETTER_SECRET: 'a-cli-test-secret-of-32-bytes-or-more' } });
 }
 
 describe('feedletter CLI on the sample blog', () => {
@@ -96,6 +96,20 @@ describe('feedletter CLI on the sample blog', () => {
     expect(text).toMatch(/config\/feedletter\.yaml:4: feeds\.limt: unknown key/);
   });
 
+  it('a FEEDLETTER_SECRET under 32 bytes exits 78 naming the variable, before anything is written; the value is never printed', async () => {
+    const dir = sampleBlog();
+    for (const command of [['build'], ['digest'], ['daemon']]) {
+      stdout = [];
+      stderr = [];
+      expect(await main(command, { cwd: dir, env: { FEEDLETTER_SECRET: 'short-secret-42' } }), command[0]).toBe(EXIT.config);
+      const text = stdout.join('') + stderr.join('');
+      expect(text).toMatch(/FEEDLETTER_SECRET is shorter than 32 bytes/);
+      expect(text).not.toContain('short-secret-42');
+    }
+    expect(existsSync(path.join(dir, 'public'))).toBe(false);
+    expect(existsSync(path.join(dir, '.feedletter'))).toBe(false);
+  });
+
   it('without SMTP_URL a real run is a preview: every message rendered into the outbox, nothing recorded, said so', async () => {
     const dir = sampleBlog();
     expect(await cli(dir, 'subscribers', 'add', 'reader@example.com', '--name', '読者')).toBe(EXIT.ok);
@@ -110,7 +124,7 @@ describe('feedletter CLI on the sample blog', () => {
     }
     // Blank (a cron line or env file that lost it) is the same as unset.
     stdout = [];
-    expect(await main(['digest'], { cwd: dir, env: { FEEDLETTER_SECRET: 'test-secret', SMTP_URL: '  ' } })).toBe(EXIT.ok);
+    expect(await main(['digest'], { cwd: dir, env: { FEEDLETTER_SECRET: 'a-cli-test-secret-of-32-bytes-or-more', SMTP_URL: '  ' } })).toBe(EXIT.ok);
     expect(stdout.join('')).toMatch(/digest \(preview\)/);
     const outbox = path.join(dir, 'outbox');
     expect(statSync(outbox).mode & 0o777).toBe(0o700);

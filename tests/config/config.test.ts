@@ -122,6 +122,28 @@ describe('config', () => {
     expect(() => loadConfig({ cwd, configFile: 'c.yaml', env: {} })).toThrow(ConfigError);
   });
 
+  it('FEEDLETTER_SECRET needs at least 32 bytes of key material; the error names the variable, never the value', () => {
+    const cwd = testdir({});
+    for (const short of ['x', 'hunter2-hunter2', 'k'.repeat(31), 'あ'.repeat(10)]) {
+      let thrown: unknown;
+      try {
+        loadConfig({ cwd, env: { FEEDLETTER_SECRET: short } });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, short).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('FEEDLETTER_SECRET') });
+      const error = thrown as { message: string; hint: string };
+      expect(`${error.message} ${error.hint}`).not.toContain(short);
+      expect(error.hint).toMatch(/openssl rand/);
+    }
+    // 32 bytes, counted as UTF-8 (11 × 3 = 33 bytes), surrounding blanks not counted
+    for (const enough of ['k'.repeat(32), 'あ'.repeat(11), `  ${'k'.repeat(32)}\n`]) {
+      expect(loadConfig({ cwd, env: { FEEDLETTER_SECRET: enough } }).resolved.secrets.secret, enough).toBe(enough.trim());
+    }
+    // unset or blank: the generated secret of the state folder is used
+    expect(loadConfig({ cwd, env: { FEEDLETTER_SECRET: '  ' } }).resolved.secrets.secret).toBeUndefined();
+  });
+
   it('every key of the schema has a description', () => {
     const missing: string[] = [];
     const walk = (schema: z.ZodType, prefix: string): void => {

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { simpleParser } from 'mailparser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/index.js';
-import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
+import { closedPort, startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
 import { testdir } from '../helpers/tmp.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -72,19 +72,19 @@ function postFile(dir: string, slug: string, title: string, date: Date): void {
 }
 
 /** A temp blog with per-second schedules; returns its folder. */
-async function blog(options: { subscribers: string[]; digestSchedule?: string; serverPort?: number; state?: string }): Promise<string> {
+async function blog(options: { subscribers: string[]; digestSchedule?: string; serverPort?: number; state?: string; extra?: string[] }): Promise<string> {
   const dir = testdir({});
   mkdirSync(path.join(dir, 'content/_posts'), { recursive: true });
   cpSync(path.join(ROOT, 'email-templates'), path.join(dir, 'email-templates'), { recursive: true });
   const port = options.serverPort ?? (await freePort());
-  writeConfig(dir, 'config/feedletter.yaml', port, options.digestSchedule ?? '*/2 * * * * *', options.state);
+  writeConfig(dir, 'config/feedletter.yaml', port, options.digestSchedule ?? '*/2 * * * * *', options.state, options.extra);
   const store = Store.open(path.join(dir, options.state ?? '.feedletter'));
   for (const email of options.subscribers) store.addSubscriber(email, null, new Date());
   store.close();
   return dir;
 }
 
-function writeConfig(dir: string, file: string, port: number, digestSchedule: string, state = '.feedletter'): void {
+function writeConfig(dir: string, file: string, port: number, digestSchedule: string, state = '.feedletter', extra: string[] = []): void {
   mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
   writeFileSync(
     path.join(dir, file),
@@ -112,15 +112,16 @@ function writeConfig(dir: string, file: string, port: number, digestSchedule: st
       `  publicUrl: http://127.0.0.1:${port}/`,
       'schedule:',
       '  shutdownTimeoutMs: 10000',
+      ...extra,
       '',
     ].join('\n'),
   );
 }
 
-function startDaemon(dir: string, smtp: TestSmtpServer, args: string[] = []): RunningDaemon {
-  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args, 'daemon'], {
+function startDaemon(dir: string, smtp: TestSmtpServer | { url: string }, args: string[] = [], command = 'daemon'): RunningDaemon {
+  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args, command], {
     cwd: dir,
-    env: { ...process.env, SMTP_URL: smtp.url, FEEDLETTER_SECRET: 'daemon-test-secret', FEEDLETTER_LOG_LEVEL: 'info' },
+    env: { ...process.env, SMTP_URL: smtp.url, FEEDLETTER_SECRET: 'daemon-test-secret-of-at-least-32-bytes', FEEDLETTER_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: LogLine[] = [];
@@ -139,7 +140,8 @@ function startDaemon(dir: string, smtp: TestSmtpServer, args: string[] = []): Ru
     }
   });
   child.stdout!.resume();
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close' (not 'exit'): the process has exited and its stderr is read to the end.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   cleanup.push(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
@@ -156,6 +158,21 @@ async function smtpServer(options: Parameters<typeof startSmtpServer>[0] = {}): 
 }
 
 const ago = (ms: number): Date => new Date(Date.now() - ms);
+
+/** Tests that start two daemons one after the other (each loads the CLI through tsx) on a busy 2-core CI machine. */
+const TWO_DAEMONS_MS = 90_000;
+
+/** A digest slot that never comes during a test (1 January, 00:00:00): only a resume or a retry can send. */
+const YEARLY = '0 0 0 1 1 *';
+
+function digestRuns(daemon: RunningDaemon): LogLine[] {
+  return daemon.logs.filter((l) => (l.msg === 'job finished' || l.msg.startsWith('job failed')) && l.job === 'digest');
+}
+
+async function healthz(dir: string): Promise<{ ok: boolean; jobs: Record<string, { ok: boolean; summary: Record<string, unknown> }> }> {
+  const port = /port: (\d+)/.exec(readFileSync(path.join(dir, 'config/feedletter.yaml'), 'utf8'))?.[1];
+  return (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { ok: boolean; jobs: Record<string, { ok: boolean; summary: Record<string, unknown> }> };
+}
 
 describe('feedletter daemon', () => {
   it('a new post file appears in the feeds and then in exactly one email per subscriber', async () => {
@@ -215,6 +232,104 @@ describe('feedletter daemon', () => {
     expect(await second.exited).toBe(0);
   });
 
+  it('SIGTERM during a send, restart with no slot due: the digest is finished at start, and /healthz says resumed', async () => {
+    const subscribers = Array.from({ length: 10 }, (_, i) => `s${i}@example.com`);
+    const dir = await blog({ subscribers });
+    postFile(dir, 'slot', '朝の配信', ago(60_000));
+    let slow = true;
+    const smtp = await smtpServer({ onData: async () => (slow ? new Promise<undefined>((r) => setTimeout(() => r(undefined), 300)) : undefined) });
+    const first = startDaemon(dir, smtp);
+    await waitFor('a few messages of the send', () => smtp.messages.length >= 3);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    const delivered = smtp.messages.length;
+    expect(delivered).toBeLessThan(subscribers.length);
+    // the interrupted run was recorded as a run of its slot: no catch-up will redo it
+    expect(digestRuns(first).at(-1)).toMatchObject({ summary: { kind: 'sent', complete: false } });
+
+    // The restarted daemon's next slot is months away.
+    slow = false;
+    const port = Number(/port: (\d+)/.exec(readFileSync(path.join(dir, 'config/feedletter.yaml'), 'utf8'))?.[1]);
+    writeConfig(dir, 'config/feedletter.yaml', port, YEARLY);
+    const second = startDaemon(dir, smtp);
+    await waitFor('every subscriber', () => subscribers.every((s) => smtp.copiesTo(s).length >= 1));
+    await waitFor('the resumed run to be recorded', () => digestRuns(second).length >= 1);
+    for (const s of subscribers) expect(smtp.copiesTo(s), s).toHaveLength(1);
+    expect(second.logs.find((l) => l.msg === 'job started' && l.job === 'digest')?.reason).toBe('resume unfinished work');
+    const health = await healthz(dir);
+    expect(health.jobs.digest).toMatchObject({ ok: true, summary: { kind: 'resumed', resumed: { sent: subscribers.length - delivered, failed: 0, complete: true } } });
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  }, TWO_DAEMONS_MS);
+
+  it('SIGKILL during the very first digest: the restarted daemon finishes it at start; only the message in flight may come twice', async () => {
+    const subscribers = Array.from({ length: 10 }, (_, i) => `k${i}@example.com`);
+    const dir = await blog({ subscribers });
+    postFile(dir, 'first', '最初の配信', ago(60_000));
+    let slow = true;
+    const smtp = await smtpServer({ onData: async () => (slow ? new Promise<undefined>((r) => setTimeout(() => r(undefined), 300)) : undefined) });
+    const first = startDaemon(dir, smtp);
+    await waitFor('a few messages of the first digest', () => smtp.messages.length >= 3);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const store = Store.open(path.join(dir, '.feedletter'));
+    expect(store.lastJobRuns().digest).toBeUndefined();
+    expect(store.unfinishedDigest()).toBeDefined();
+    store.close();
+
+    slow = false;
+    const port = Number(/port: (\d+)/.exec(readFileSync(path.join(dir, 'config/feedletter.yaml'), 'utf8'))?.[1]);
+    writeConfig(dir, 'config/feedletter.yaml', port, YEARLY);
+    const second = startDaemon(dir, smtp);
+    await waitFor('every subscriber', () => subscribers.every((s) => smtp.copiesTo(s).length >= 1));
+    await waitFor('the resumed run to be recorded', () => digestRuns(second).length >= 1);
+    // one connection: at most the one message in flight at the kill is sent again, with its Message-ID
+    const twice = subscribers.filter((s) => smtp.copiesTo(s).length > 1);
+    expect(twice.length).toBeLessThanOrEqual(1);
+    for (const s of twice) {
+      const copies = await Promise.all(smtp.copiesTo(s).map((m) => simpleParser(m.raw)));
+      expect(copies).toHaveLength(2);
+      expect(copies[0]?.messageId).toBe(copies[1]?.messageId);
+    }
+    expect((await healthz(dir)).jobs.digest?.summary).toMatchObject({ kind: 'resumed', resumed: { complete: true } });
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  }, TWO_DAEMONS_MS);
+
+  it('SMTP down: the unfinished digest is retried with backoff (not at the next slot) and goes out once the server is back', async () => {
+    const subscribers = ['d1@example.com', 'd2@example.com', 'd3@example.com'];
+    const dir = await blog({ subscribers, digestSchedule: YEARLY, extra: ['  retryDelayMs: 300', '  retryMaxDelayMs: 1200'] });
+    postFile(dir, 'outage', '障害中の記事', ago(60_000));
+    const port = await closedPort();
+    // `feedletter digest` (cron, or the daemon's own slot) met the outage: exit 69, the digest recorded, nothing sent
+    const cli = startDaemon(dir, { url: `smtp://127.0.0.1:${port}` }, [], 'digest');
+    expect(await cli.exited).toBe(69);
+
+    const daemon = startDaemon(dir, { url: `smtp://127.0.0.1:${port}` });
+    const retries = (): LogLine[] => daemon.logs.filter((l) => l.msg === 'the job left work unfinished: retrying it later');
+    await waitFor('the resume at start and two retries to fail', () => retries().length >= 3);
+    expect(retries().slice(0, 3).map((l) => l.delayMs)).toEqual([300, 600, 1200]);
+    expect(digestRuns(daemon).every((l) => l.msg.startsWith('job failed'))).toBe(true);
+    // between two attempts /healthz shows the failure and when the next attempt comes
+    const waiting = await waitFor('/healthz to show the pending retry', async () => {
+      const digest = (await healthz(dir)).jobs.digest as unknown as { ok: boolean; retryAt?: string; summary: { error?: string } };
+      return digest.retryAt === undefined ? undefined : digest;
+    });
+    expect(waiting.ok).toBe(false);
+    expect(waiting.summary.error).toMatch(/unavailable/i);
+    expect(Date.parse(waiting.retryAt ?? '')).toBeGreaterThan(0);
+
+    const smtp = await smtpServer({ port });
+    await waitFor('every subscriber once the server is back', () => subscribers.every((s) => smtp.copiesTo(s).length >= 1), 15_000);
+    await waitFor('the successful retry to be recorded', () => daemon.logs.some((l) => l.msg === 'unfinished work is done'));
+    for (const s of subscribers) expect(smtp.copiesTo(s), s).toHaveLength(1);
+    const done = (await healthz(dir)).jobs.digest;
+    expect(done).toMatchObject({ ok: true, summary: { kind: 'resumed', resumed: { sent: 3, failed: 0, complete: true } } });
+    expect(done).not.toHaveProperty('retryAt');
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited).toBe(0);
+  }, TWO_DAEMONS_MS);
+
   it('two daemons on one state folder send one digest once', async () => {
     const subscribers = Array.from({ length: 6 }, (_, i) => `t${i}@example.com`);
     const dir = await blog({ subscribers, digestSchedule: '* * * * * *' });
@@ -255,6 +370,28 @@ describe('feedletter daemon', () => {
     expect(daemon.child.exitCode).toBeNull();
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited).toBe(0);
+  });
+
+  it('a port in use: exit 69 at start, before any job ran, with nothing sent and nothing recorded', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    cleanup.push(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+    const port = (taken.address() as { port: number }).port;
+    // A digest is due at once (a post, a subscriber, a per-second schedule, a catch-up at start).
+    const dir = await blog({ subscribers: ['p@example.com'], serverPort: port, digestSchedule: '* * * * * *' });
+    postFile(dir, 'due', '送るべき記事', ago(60_000));
+    const smtp = await smtpServer();
+    const daemon = startDaemon(dir, smtp);
+    const code = await Promise.race([daemon.exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 20_000))]);
+    expect(code).toBe(69);
+    const text = daemon.logs.map((l) => l.msg).join('\n');
+    expect(text).toContain(`cannot listen on 127.0.0.1:${port}: the port is in use`);
+    expect(daemon.logs.filter((l) => l.msg === 'job started')).toEqual([]);
+    expect(smtp.messages).toHaveLength(0);
+    const store = Store.open(path.join(dir, '.feedletter'));
+    expect(store.lastJobRuns()).toEqual({});
+    expect(store.unfinishedDigest()).toBeUndefined();
+    store.close();
   });
 
   it("one-click unsubscribe from a real email's List-Unsubscribe header stops further digests", async () => {

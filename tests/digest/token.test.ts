@@ -33,9 +33,30 @@ describe('unsubscribe tokens', () => {
     expect(verifyToken(SECRET, tampered, issued, YEAR)).toEqual({ ok: false, reason: 'forged' });
   });
 
-  it('refuses a truncated signature as forged', () => {
+  it('refuses a truncated signature (41 characters are no base64 at all)', () => {
     const token = signToken(SECRET, 42, issued);
-    expect(verifyToken(SECRET, token.slice(0, -2), issued, YEAR)).toEqual({ ok: false, reason: 'forged' });
+    expect(verifyToken(SECRET, token.slice(0, -2), issued, YEAR)).toEqual({ ok: false, reason: 'malformed' });
+  });
+
+  // The last base64url character of a value whose length is not a multiple of 3 bytes carries
+  // bits the decoder ignores: 32 signature bytes leave 2 (4 spellings), other payload lengths 2
+  // or 4. Every spelling but the canonical one is refused, for the payload and the signature.
+  const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  function otherSpellings(part: string): string[] {
+    const bytes = Buffer.from(part, 'base64url');
+    return [...ALPHABET].map((c) => part.slice(0, -1) + c).filter((variant) => variant !== part && Buffer.from(variant, 'base64url').equals(bytes));
+  }
+
+  it.each([1, 42, 123, 12_345, 9_999_999])('accepts only the canonical spelling of the token of subscriber %i', (id) => {
+    const token = signToken(SECRET, id, issued);
+    const [payload = '', signature = ''] = token.split('.');
+    expect(verifyToken(SECRET, token, issued, YEAR)).toEqual({ ok: true, subscriberId: id });
+    const signatures = otherSpellings(signature);
+    expect(signatures).toHaveLength(3);
+    const payloads = otherSpellings(payload);
+    expect(payloads.length).toBe(payload.length % 4 === 2 ? 15 : payload.length % 4 === 3 ? 3 : 0);
+    const variants = [...signatures.map((s) => `${payload}.${s}`), ...payloads.map((p) => `${p}.${signature}`), ` ${token}`, `${token}\n`];
+    for (const variant of variants) expect(verifyToken(SECRET, variant, issued, YEAR), variant).toEqual({ ok: false, reason: 'malformed' });
   });
 
   it('refuses a token older than maxAge as expired, and accepts it just before', () => {

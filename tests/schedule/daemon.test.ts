@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startDaemon, type Daemon, type DaemonOptions, type Job, type RunRecord } from '../../src/schedule/daemon.js';
+import { retryDelay, startDaemon, type Daemon, type DaemonOptions, type Job, type RunRecord } from '../../src/schedule/daemon.js';
 
 /** A logger whose lines the test can read. */
 function captureLogger(): { logger: pino.Logger; lines: () => Array<Record<string, unknown>> } {
@@ -218,5 +218,93 @@ describe('daemon', () => {
     await first;
     expect(daemon.status()[0]).toMatchObject({ name: 'digest', running: false, lastRun: { ok: true, summary: 'done' } });
     expect(() => daemon.trigger('nope', 'x')).toThrow(expect.objectContaining({ code: 'USAGE' }));
+  });
+
+  // A slot that never comes during a test: unfinished work must be picked up without it.
+  const YEARLY = '0 0 0 1 1 *';
+
+  it('finishes unfinished work at start, even when no slot was missed and the job never ran', async () => {
+    let left = true;
+    const done = signal();
+    const { daemon, records } = start([
+      { name: 'digest', schedule: YEARLY, unfinished: () => left, run: async () => ((left = false), done.resolve(), 'resumed') },
+      { name: 'feeds', schedule: YEARLY, unfinished: () => false, run: async () => 'should not run' },
+    ]);
+    expect(daemon.running()).toEqual(['digest']);
+    await done.promise;
+    await sleep(0);
+    expect(records.map((r) => r.job)).toEqual(['digest']);
+    expect(daemon.status()[0]).toMatchObject({ name: 'digest', running: false, retryAt: undefined });
+  });
+
+  it('a catch-up at start that also finds unfinished work runs the job once, not twice', async () => {
+    let calls = 0;
+    const done = signal();
+    let left = true;
+    const { daemon, lines } = start([{ name: 'digest', schedule: '0 8 * * *', unfinished: () => left, run: async () => (calls++, (left = false), done.resolve(), 'caught up and resumed') }], {
+      lastRun: () => new Date(Date.now() - 3 * 86_400_000),
+    });
+    expect(daemon.running()).toEqual(['digest']);
+    await done.promise;
+    await sleep(50);
+    expect(calls).toBe(1);
+    expect(lines().filter((l) => l.msg === 'job started').map((l) => l.reason)).toEqual([expect.stringMatching(/^catch-up \(start\)/)]);
+  });
+
+  it('retries unfinished work with a doubling delay up to the maximum, and stops retrying once it is done', async () => {
+    let calls = 0;
+    const done = signal();
+    const { lines, records } = start([
+      {
+        name: 'digest',
+        schedule: YEARLY,
+        unfinished: () => calls < 5,
+        run: async () => {
+          calls++;
+          if (calls === 2) throw new Error('SMTP is down');
+          if (calls === 5) done.resolve();
+          return { call: calls };
+        },
+      },
+    ], { retry: { firstDelayMs: 20, maxDelayMs: 50 } });
+    await done.promise;
+    await sleep(100);
+    expect(calls).toBe(5);
+    const reasons = lines().filter((l) => l.msg === 'job started').map((l) => l.reason);
+    expect(reasons).toEqual(['resume unfinished work', 'retry 1 of unfinished work', 'retry 2 of unfinished work', 'retry 3 of unfinished work', 'retry 4 of unfinished work']);
+    // a failed run (SMTP down) is retried like an incomplete one
+    expect(records.map((r) => r.run.ok)).toEqual([true, false, true, true, true]);
+    expect(lines().filter((l) => l.msg === 'the job left work unfinished: retrying it later').map((l) => l.delayMs)).toEqual([20, 40, 50, 50]);
+    expect(lines().some((l) => l.msg === 'unfinished work is done' && l.retries === 4)).toBe(true);
+  });
+
+  it('retryDelay doubles from the first delay and is capped', () => {
+    const policy = { firstDelayMs: 60_000, maxDelayMs: 3_600_000 };
+    expect([1, 2, 3, 4, 5, 6, 7, 8, 1000].map((n) => retryDelay(policy, n))).toEqual([60_000, 120_000, 240_000, 480_000, 960_000, 1_920_000, 3_600_000, 3_600_000, 3_600_000]);
+  });
+
+  it('a pending retry shows in status() and is cancelled by stop(); a run stopped by stop() schedules none', async () => {
+    const first = signal();
+    let calls = 0;
+    const { daemon, lines } = start([{ name: 'digest', schedule: YEARLY, unfinished: () => true, run: async () => (calls++, first.resolve(), 'incomplete') }], { retry: { firstDelayMs: 200, maxDelayMs: 200 } });
+    await first.promise;
+    await sleep(0);
+    const retryAt = daemon.status()[0]?.retryAt;
+    expect(retryAt).toEqual(expect.any(String));
+    expect(Date.parse(retryAt!)).toBeGreaterThan(Date.now());
+    await daemon.stop('SIGTERM');
+    await sleep(400);
+    expect(calls).toBe(1);
+    expect(daemon.status()[0]?.retryAt).toBeUndefined();
+
+    // stopped mid-run: the run ends with work unfinished, and no retry is scheduled
+    const running = signal();
+    const second = start([{ name: 'digest', schedule: YEARLY, unfinished: () => true, run: async (abort) => (running.resolve(), await sleep(10_000, abort), 'aborted') }], { retry: { firstDelayMs: 10, maxDelayMs: 10 } });
+    await running.promise;
+    await second.daemon.stop('SIGTERM');
+    await sleep(100);
+    expect(second.lines().filter((l) => l.msg === 'job started')).toHaveLength(1);
+    expect(second.lines().some((l) => l.msg === 'the job left work unfinished: retrying it later')).toBe(false);
+    expect(lines().filter((l) => l.msg === 'job started')).toHaveLength(1);
   });
 });

@@ -1,5 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { request } from 'node:http';
+import { connect } from 'node:net';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { Parser } from 'htmlparser2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { startServer, type ServerDeps } from '../../src/server/server.js';
@@ -92,15 +96,59 @@ describe('unsubscribe endpoint', () => {
     expect(f.unsubscribed).toEqual([1]);
   });
 
-  it('POST from the confirmation form with the token in the body works', async () => {
+  it('POST of the confirmation page\'s own form, as a browser sends it, unsubscribes', async () => {
     const f = await serve();
-    const res = await fetch(`${f.url}unsubscribe`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token: sign(1), 'List-Unsubscribe': 'One-Click' }).toString(),
+    const page = `${f.url}unsubscribe?token=${sign(1)}`;
+    // the fields of the page's form, read with an independent HTML parser
+    const fields: [string, string][] = [];
+    let method = '';
+    const parser = new Parser({
+      onopentag(name, attributes) {
+        if (name === 'form') method = attributes.method ?? '';
+        if (name === 'input') fields.push([attributes.name ?? '', attributes.value ?? '']);
+      },
     });
+    parser.end(await (await fetch(page)).text());
+    expect(method).toBe('post');
+    expect(fields.map(([name]) => name).sort()).toEqual(['confirm', 'token']);
+    expect(fields.some(([name]) => name === 'List-Unsubscribe')).toBe(false);
+    // no action attribute: the browser posts to the page's own URL, query included
+    const res = await fetch(page, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
     expect(res.status).toBe(200);
+    expect(await res.text()).toContain('You will receive no more');
     expect(f.unsubscribed).toEqual([1]);
+  });
+
+  const multipart = (entries: [string, string | Blob][]): FormData => {
+    const form = new FormData();
+    for (const [name, value] of entries) form.append(name, value);
+    return form;
+  };
+  it.each<[string, string | undefined, string | FormData, boolean]>([
+    ['an empty urlencoded body', 'application/x-www-form-urlencoded', '', true],
+    ['an empty body without a type', undefined, '', true],
+    ['one-click plus another field', 'application/x-www-form-urlencoded', 'List-Unsubscribe=One-Click&x=1', true],
+    ['the one-click field twice', 'application/x-www-form-urlencoded', 'List-Unsubscribe=One-Click&List-Unsubscribe=One-Click', true],
+    ['a lower-case value', 'application/x-www-form-urlencoded', 'List-Unsubscribe=one-click', true],
+    ['a lower-case key', 'application/x-www-form-urlencoded', 'list-unsubscribe=One-Click', true],
+    ['one-click as text/plain', 'text/plain', 'List-Unsubscribe=One-Click', true],
+    ['one-click as JSON', 'application/json', '{"List-Unsubscribe":"One-Click"}', true],
+    ['the form without confirm', 'application/x-www-form-urlencoded', 'TOKEN_ONLY', false],
+    ['the form with confirm=no', 'application/x-www-form-urlencoded', 'CONFIRM_NO', false],
+    ['the form with one-click mixed in', 'application/x-www-form-urlencoded', 'MIXED', false],
+    ['the form with another token than the URL', 'application/x-www-form-urlencoded', 'MISMATCH', true],
+    ['multipart one-click plus a field', undefined, multipart([['List-Unsubscribe', 'One-Click'], ['x', '1']]), true],
+    ['multipart with a file', undefined, multipart([['List-Unsubscribe', new Blob(['One-Click'])]]), true],
+    ['a broken multipart body', 'multipart/form-data; boundary=xyz', '--xyz\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click', true],
+  ])('refuses %s with 400 and unsubscribes nobody', async (_what, type, body, tokenInUrl) => {
+    const f = await serve();
+    const token = sign(1);
+    const text = typeof body === 'string' ? body.replace('TOKEN_ONLY', `token=${token}`).replace('CONFIRM_NO', `token=${token}&confirm=no`).replace('MIXED', `token=${token}&confirm=yes&List-Unsubscribe=One-Click`).replace('MISMATCH', `token=${sign(2)}&confirm=yes`) : body;
+    const res = await fetch(`${f.url}unsubscribe${tokenInUrl ? `?token=${token}` : ''}`, { method: 'POST', ...(type ? { headers: { 'content-type': type } } : {}), body: text });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/not an unsubscribe request|not valid/);
+    expect(f.unsubscribed).toEqual([]);
+    expect(f.active.size).toBe(2);
   });
 
   it('answers 200 for a valid token whose subscriber is gone', async () => {
@@ -242,11 +290,80 @@ describe('other routes and limits', () => {
     await expect(fetch(`${server.url}healthz`)).rejects.toThrow();
   });
 
-  it('reports a port in use as CONFIG_INVALID', async () => {
+  it('reports a port in use as ADDRESS_IN_USE (temporary: exit 69), an address not of this machine as CONFIG_INVALID (78)', async () => {
     const f = await serve();
     const port = Number(new URL(f.url).port);
-    await expect(
-      startServer({ language: 'en', siteTitle: 't', siteUrl: 'https://x.example/', verifyToken, unsubscribe: () => undefined, health: () => ({}), logger: silentLogger() }, { host: '127.0.0.1', port }),
-    ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    const deps: ServerDeps = { language: 'en', siteTitle: 't', siteUrl: 'https://x.example/', verifyToken, unsubscribe: () => undefined, health: () => ({}), logger: silentLogger() };
+    await expect(startServer(deps, { host: '127.0.0.1', port })).rejects.toMatchObject({ code: 'ADDRESS_IN_USE', message: `cannot listen on 127.0.0.1:${port}: the port is in use` });
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of this machine
+    await expect(startServer(deps, { host: '192.0.2.1', port: 0 })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('EADDRNOTAVAIL'), hint: 'server.host is not an address of this machine' });
+  });
+});
+
+describe('logging under load', () => {
+  /** A debug-level logger whose lines the test reads. */
+  function captured(): { logger: pino.Logger; lines: () => Array<Record<string, unknown> & { level: number; msg: string }> } {
+    const out: string[] = [];
+    const stream = new Writable({
+      write(chunk, _encoding, callback) {
+        out.push(String(chunk));
+        callback();
+      },
+    });
+    return { logger: pino({ level: 'debug' }, stream), lines: () => out.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown> & { level: number; msg: string }) };
+  }
+
+  it('300 refused requests make one debug summary line with counts per reason, nothing at info or above', async () => {
+    const { logger, lines } = captured();
+    const server = await startServer({ language: 'en', siteTitle: 't', siteUrl: 'https://x.example/', verifyToken, unsubscribe: () => undefined, health: () => ({}), logger }, { host: '127.0.0.1', port: 0 });
+    const post = (query: string, body: string): Promise<Response> => fetch(`${server.url}unsubscribe${query}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    for (let i = 0; i < 100; i++) {
+      expect((await post(`?token=${sign(1, NOW, `guess-${i}`)}`, 'List-Unsubscribe=One-Click')).status).toBe(400);
+      expect((await post('?token=garbage', 'List-Unsubscribe=One-Click')).status).toBe(400);
+      expect((await post(`?token=${sign(1)}`, '')).status).toBe(400);
+    }
+    await server.close();
+    const logged = lines();
+    expect(logged.filter((l) => l.level >= 30 && l.msg !== 'HTTP server listening')).toEqual([]);
+    const summaries = logged.filter((l) => l.msg === 'unsubscribe requests refused');
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]).toMatchObject({ level: 20, total: 300, counts: { forged: 100, malformed: 100, 'request-fields': 100 } });
+    expect(JSON.stringify(logged)).not.toContain(sign(1));
+  });
+
+  it('one summary line per interval, none for a quiet one', async () => {
+    const { logger, lines } = captured();
+    const server = await startServer({ language: 'en', siteTitle: 't', siteUrl: 'https://x.example/', verifyToken, unsubscribe: () => undefined, health: () => ({}), logger }, { host: '127.0.0.1', port: 0, logSummaryMs: 50 });
+    await fetch(`${server.url}unsubscribe?token=nope`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    const summaries = (): unknown[] => lines().filter((l) => l.msg === 'unsubscribe requests refused');
+    for (let i = 0; i < 100 && summaries().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(summaries()).toEqual([expect.objectContaining({ total: 1, counts: { malformed: 1 } })]);
+    await new Promise((r) => setTimeout(r, 150));
+    await fetch(`${server.url}unsubscribe?token=nope`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    await server.close();
+    expect(summaries()).toHaveLength(2);
+  });
+
+  it('a client hanging up mid-body is counted at debug, not logged as an error, and the server goes on', async () => {
+    const { logger, lines } = captured();
+    const server = await startServer({ language: 'en', siteTitle: 't', siteUrl: 'https://x.example/', verifyToken, unsubscribe: () => undefined, health: () => ({}), logger }, { host: '127.0.0.1', port: 0 });
+    for (let i = 0; i < 3; i++) {
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(server.port, '127.0.0.1', () => {
+          socket.write(`POST /unsubscribe?token=${sign(1)} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 26\r\n\r\nList-Unsub`);
+          setTimeout(() => {
+            socket.destroy();
+            resolve();
+          }, 50);
+        });
+        socket.on('error', reject);
+      });
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await fetch(`${server.url}healthz`)).status).toBe(200);
+    await server.close();
+    const logged = lines();
+    expect(logged.filter((l) => l.level >= 40)).toEqual([]);
+    expect(logged.find((l) => l.msg === 'unsubscribe requests refused')).toMatchObject({ level: 20, counts: { 'client-aborted': 3 } });
   });
 });

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ResolvedConfig } from '../config/schema.js';
+import { DEFAULT_TEMPLATES_DIR, type ResolvedConfig } from '../config/schema.js';
 import { requireContentDir } from '../content/folder.js';
 import { renderPosts, scanPosts } from '../content/index.js';
 import { FeedletterError, type Problem } from '../errors.js';
 import { buildMessage, unsubscribeUrl } from '../digest/message.js';
 import { compileDigest, preparePersonaliser, type CompiledDigest } from '../digest/render.js';
+import { chooseTemplates } from '../digest/templates.js';
 import { digestWindowStart, selectDigestPosts } from '../digest/select.js';
 import { loadOrCreateSecret, signToken } from '../digest/token.js';
 import { createOutboxTransport, writePrivateFile } from '../delivery/outbox.js';
@@ -178,7 +179,9 @@ export async function digest(options: DigestOptions): Promise<DigestOutcome> {
     }
 
     // 3. One compile per digest: Liquid and MJML run here, never per subscriber.
-    const compiled = await compileDigest({ config, templatesDir: resolved.paths.templates, posts, now });
+    const templates = chooseTemplates({ templatesDir: resolved.paths.templates, configured: config.digest.templates, defaultDir: DEFAULT_TEMPLATES_DIR });
+    if (templates.builtin) options.logger?.info({ job: 'digest', templates: 'built-in' }, `no ${config.digest.templates}/ folder: using feedletter's built-in email templates`);
+    const compiled = await compileDigest({ config, templatesDir: templates.dir, posts, now });
     if (outbox) await writePreview(outbox, compiled, makeBuilder({ id: 0, createdAt: now }, compiled, false));
 
     if (!stateChanging) {

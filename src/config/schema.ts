@@ -118,6 +118,9 @@ export const feedsSchema = z
   })
   .prefault({});
 
+/** The blog's template folder when the config names none; where it is absent, the built-in templates are used. */
+export const DEFAULT_TEMPLATES_DIR = 'email-templates';
+
 export const digestSchema = z
   .strictObject({
     schedule: cronExpression.default('0 8 * * *').describe('Daemon: when to send the digest (cron, in schedule.timezone)'),
@@ -125,7 +128,7 @@ export const digestSchema = z
       .prefault('7d')
       .describe('How far back a digest looks: the first takes posts this recent ("7d", "48h", "all"); later ones also take unsent posts dated up to this long before the previous digest (a late push)'),
     maxPosts: z.number().int().positive().default(10).describe('At most this many posts in one email; the rest are linked as "and N more"'),
-    templates: z.string().min(1).default('email-templates').describe('Folder of digest.mjml, digest.txt and subject.liquid'),
+    templates: z.string().min(1).default(DEFAULT_TEMPLATES_DIR).describe('Folder of digest.mjml, digest.txt and subject.liquid (each must be there); without this folder, the built-in templates'),
     subject: z.string().min(1).optional().describe('Liquid template of the subject (default: site title, count and first title)'),
     from: z
       .strictObject({

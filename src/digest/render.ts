@@ -23,7 +23,7 @@ export type MjmlRender = (mjml: string, options: { validationLevel: 'strict'; fo
 
 export interface CompileInput {
   config: Config;
-  /** Absolute folder of digest.mjml, digest.txt and subject.liquid; missing files fall back to the built-in ones. */
+  /** Absolute folder of digest.mjml, digest.txt and subject.liquid (see `chooseTemplates`); each must be there. */
   templatesDir: string;
   /** Every post due, newest first; more than fit are linked as "and N more". */
   posts: readonly Post[];

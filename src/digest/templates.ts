@@ -5,8 +5,10 @@ import { Liquid, type Template } from 'liquidjs';
 import { FeedletterError } from '../errors.js';
 
 /**
- * The three email templates, each looked up in the blog's template folder first, then in the
- * templates shipped with feedletter (so a blog may override one file and keep the others).
+ * The three email templates: all from the blog's template folder, or, where the blog has no such
+ * folder, all from the templates shipped with feedletter (see `chooseTemplates`). A file missing
+ * from the blog's folder is an error naming it, never a silent switch to the built-in one: the
+ * owner who deleted or misnamed digest.mjml must hear of it before thousands of inboxes do.
  * Liquid is strict: an unknown filter or variable is an error naming the file and line, never
  * silently empty text in thousands of inboxes.
  */
@@ -51,6 +53,21 @@ export interface TemplateSet {
   display: (file: string | undefined) => string;
 }
 
+/**
+ * Which folder the digest's templates come from. The blog's folder when it exists; the built-in
+ * templates when it does not and the config does not name it (a blog that never customised
+ * them); an error when the config names a folder that is not there.
+ */
+export function chooseTemplates(options: { templatesDir: string; configured: string; defaultDir: string }): { dir: string; builtin: boolean } {
+  if (existsSync(options.templatesDir)) return { dir: options.templatesDir, builtin: false };
+  if (options.configured.replace(/\/+$/, '') !== options.defaultDir) {
+    throw new FeedletterError('TEMPLATE_INVALID', `digest.templates: the folder ${options.configured} does not exist`, {
+      hint: `create it with digest.mjml, digest.txt and subject.liquid (copy them from ${BUILTIN_TEMPLATES_DIR}), or remove digest.templates to use the built-in templates`,
+    });
+  }
+  return { dir: BUILTIN_TEMPLATES_DIR, builtin: true };
+}
+
 export function loadTemplates(options: { templatesDir: string; displayDir: string; subjectOverride?: string | undefined }): TemplateSet {
   const templatesDir = path.resolve(options.templatesDir);
   const roots = [templatesDir, BUILTIN_TEMPLATES_DIR];
@@ -71,9 +88,11 @@ export function loadTemplates(options: { templatesDir: string; displayDir: strin
   const textEngine = new Liquid({ ...common });
 
   const load = (name: TemplateName, engine: Liquid): LoadedTemplate => {
-    const file = roots.map((root) => path.join(root, TEMPLATE_FILES[name])).find((candidate) => existsSync(candidate));
-    if (file === undefined) {
-      throw new FeedletterError('TEMPLATE_INVALID', `${options.displayDir}/${TEMPLATE_FILES[name]}: template not found`, { hint: `add ${TEMPLATE_FILES[name]} to ${options.displayDir}/ or remove digest.templates from the config to use the built-in one` });
+    const file = path.join(templatesDir, TEMPLATE_FILES[name]);
+    if (!existsSync(file)) {
+      throw new FeedletterError('TEMPLATE_INVALID', `${display(file)}: template not found`, {
+        hint: `copy ${TEMPLATE_FILES[name]} from feedletter's built-in templates (${BUILTIN_TEMPLATES_DIR}), or remove the whole ${options.displayDir}/ folder to use every built-in template`,
+      });
     }
     const source = readFileSync(file, 'utf8');
     return { file, display: display(file), source, template: parseLiquid(engine, source, file, display) };

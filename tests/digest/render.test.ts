@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import mjml2html from 'mjml';
 import { describe, expect, it } from 'vitest';
 import { FeedletterError } from '../../src/errors.js';
 import { compileDigest, HTML_SIZE_LIMIT, preparePersonaliser, type MjmlRender } from '../../src/digest/render.js';
-import { BUILTIN_TEMPLATES_DIR } from '../../src/digest/templates.js';
+import { DEFAULT_TEMPLATES_DIR } from '../../src/config/schema.js';
+import { BUILTIN_TEMPLATES_DIR, chooseTemplates } from '../../src/digest/templates.js';
 import { testdir } from '../helpers/tmp.js';
 import { makeConfig, makePost, seedPosts } from './factory.js';
 import { parseHtml } from './html.js';
@@ -13,6 +14,8 @@ const now = new Date('2026-01-16T00:00:00Z');
 const UNSUBSCRIBE = 'https://allforces.example.jp/newsletter/unsubscribe?token=MTIzLjE3Njg1MjE2MDA.c2lnbmF0dXJl&x=1';
 const who = { name: '山田 太郎', email: 'taro@example.jp', unsubscribeUrl: UNSUBSCRIBE };
 const builtin = (name: string): string => readFileSync(path.join(BUILTIN_TEMPLATES_DIR, name), 'utf8');
+/** A blog's template folder: the three built-in files, with `files` written over them. */
+const templatesWith = (files: Record<string, string>): string => testdir({ 'digest.mjml': builtin('digest.mjml'), 'digest.txt': builtin('digest.txt'), 'subject.liquid': builtin('subject.liquid'), ...files });
 
 /** Every href and src is absolute; the unsubscribe link is present and visible; no script. */
 function expectSafeHtml(html: string, language: string): ReturnType<typeof parseHtml> {
@@ -152,8 +155,8 @@ describe('compileDigest + personalise', () => {
     expect(html.text).not.toContain('要約の文章が延々と続きます。'.repeat(20));
   });
 
-  it('uses the blog’s own templates first, the built-in ones for missing files, and digest.subject over both', async () => {
-    const templatesDir = testdir({ 'subject.liquid': '[{{ site.title }}] {{ post_count }}件: {{ posts.first.title }}' });
+  it('uses the blog’s own templates, and digest.subject over its subject.liquid', async () => {
+    const templatesDir = templatesWith({ 'subject.liquid': '[{{ site.title }}] {{ post_count }}件: {{ posts.first.title }}' });
     const posts = [makePost({ title: 'A', date: new Date('2026-01-15T00:00:00Z') }), makePost({ title: 'B', date: new Date('2026-01-14T00:00:00Z') })];
     const compiled = await compileDigest({ config: makeConfig(), templatesDir, posts, now });
     expect(compiled.subject).toBe('[ALLFORCES] 2件: A');
@@ -162,13 +165,36 @@ describe('compileDigest + personalise', () => {
     const overridden = await compileDigest({ config: makeConfig({ digest: { subject: '{{ site.title }} — {{ total_count }} new' } }), templatesDir, posts, now, mjml: async () => ({ html: '<html lang="ja"></html>' }) });
     expect(overridden.subject).toBe('ALLFORCES — 2 new');
   });
+
+  it('a template missing from the blog’s folder is an error naming it, never a silent switch to the built-in one', async () => {
+    for (const name of ['digest.mjml', 'digest.txt', 'subject.liquid']) {
+      const templatesDir = templatesWith({});
+      rmSync(path.join(templatesDir, name));
+      const error = await templateError(compileDigest({ config: makeConfig(), templatesDir, posts: [makePost()], now, mjml: async () => ({ html: '<html lang="ja"></html>' }) }));
+      expect(error.message).toBe(`email-templates/${name}: template not found`);
+      expect(error.hint).toMatch(/remove the whole email-templates\/ folder to use every built-in template/);
+    }
+    // With digest.subject in the config, subject.liquid is not needed.
+    const templatesDir = templatesWith({});
+    rmSync(path.join(templatesDir, 'subject.liquid'));
+    const compiled = await compileDigest({ config: makeConfig({ digest: { subject: 'S' } }), templatesDir, posts: [makePost()], now, mjml: async () => ({ html: '<html lang="ja"></html>' }) });
+    expect(compiled.subject).toBe('S');
+  });
+
+  it('chooseTemplates: the blog’s folder, else the built-in one only when the config does not name a folder', () => {
+    const blog = testdir({ 'email-templates/digest.mjml': '' });
+    expect(chooseTemplates({ templatesDir: path.join(blog, 'email-templates'), configured: 'email-templates', defaultDir: DEFAULT_TEMPLATES_DIR })).toEqual({ dir: path.join(blog, 'email-templates'), builtin: false });
+    const bare = testdir();
+    expect(chooseTemplates({ templatesDir: path.join(bare, 'email-templates'), configured: 'email-templates/', defaultDir: DEFAULT_TEMPLATES_DIR })).toEqual({ dir: BUILTIN_TEMPLATES_DIR, builtin: true });
+    expect(() => chooseTemplates({ templatesDir: path.join(bare, 'mail'), configured: 'mail', defaultDir: DEFAULT_TEMPLATES_DIR })).toThrow(/digest\.templates: the folder mail does not exist/);
+  });
 });
 
 describe('template errors', () => {
   it('a Liquid syntax error names email-templates/digest.mjml and its line, before MJML runs', async () => {
     const lines = builtin('digest.mjml').split('\n');
     lines.splice(20, 0, '        <mj-text>{% if post %}unclosed</mj-text>');
-    const templatesDir = testdir({ 'digest.mjml': lines.join('\n') });
+    const templatesDir = templatesWith({ 'digest.mjml': lines.join('\n') });
     let calls = 0;
     const error = await templateError(compileDigest({ config: makeConfig(), templatesDir, posts: [makePost()], now, mjml: async () => ({ html: String(++calls) }) }));
     expect(error.message).toMatch(/^email-templates\/digest\.mjml:21:\d+: /);
@@ -177,11 +203,11 @@ describe('template errors', () => {
   });
 
   it('an unknown variable or filter is an error (strict), naming file and line', async () => {
-    const templatesDir = testdir({ 'digest.txt': 'line one\n{{ posts.first.title | shout }}\n', 'subject.liquid': '{{ site.title }}\n{{ nope }}' });
+    const templatesDir = templatesWith({ 'digest.txt': 'line one\n{{ posts.first.title | shout }}\n', 'subject.liquid': '{{ site.title }}\n{{ nope }}' });
     const filter = await templateError(compileDigest({ config: makeConfig(), templatesDir, posts: [makePost()], now, mjml: async () => ({ html: '<html lang="ja"></html>' }) }));
     expect(filter.message).toMatch(/^email-templates\/digest\.txt:2:\d+: .*shout/);
 
-    const variableDir = testdir({ 'subject.liquid': '{{ site.title }}\n{{ nope }}' });
+    const variableDir = templatesWith({ 'subject.liquid': '{{ site.title }}\n{{ nope }}' });
     const variable = await templateError(compileDigest({ config: makeConfig(), templatesDir: variableDir, posts: [makePost()], now, mjml: async () => ({ html: '<html lang="ja"></html>' }) }));
     expect(variable.message).toMatch(/^email-templates\/subject\.liquid:2:\d+: .*nope/);
 
@@ -194,7 +220,7 @@ describe('template errors', () => {
     const lines = builtin('digest.mjml').split('\n');
     const at = lines.findIndex((line) => line.includes('{{ labels.heading }}</mj-text>'));
     lines[at] = lines[at]!.replace('<mj-text ', '<mj-text colour="red" ');
-    const templatesDir = testdir({ 'digest.mjml': lines.join('\n') });
+    const templatesDir = templatesWith({ 'digest.mjml': lines.join('\n') });
     const error = await templateError(compileDigest({ config: makeConfig(), templatesDir, posts: [makePost(), makePost()], now }));
     expect(error.message).toContain(`email-templates/digest.mjml:${at + 1}: MJML validation failed`);
     expect(error.message).toContain(`Line ${at + 1} of email-templates/digest.mjml (mj-text) — Attribute colour is illegal`);

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
+import { ensureDir } from '../fs.js';
 import { mailOptions, toNodemailerDkim, type DkimOptions } from './smtp.js';
 import { SendError, classifySmtpError, type OutgoingMessage, type SendResult, type Transport } from './transport.js';
 
@@ -22,7 +23,7 @@ export function outboxFileName(message: OutgoingMessage): string {
  * subscribers' addresses and their unsubscribe tokens.
  */
 export async function makePrivateDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await ensureDir(dir, 0o700);
   await chmod(dir, 0o700).catch(() => undefined); // not ours (a shared folder): leave its mode alone
 }
 

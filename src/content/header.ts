@@ -5,6 +5,7 @@ import type { PostHeader } from '../post.js';
 import { cutAtEndMarker, firstHeading, firstParagraph, type Found } from './body.js';
 import { DATE_HINT, daysInMonth, parseDateString, zonedWallClockToUtc } from './dates.js';
 import { dateText, keyLine, type Split } from './frontmatter.js';
+import { jekyllDefaults, jekyllFileName, jekyllSlugify, jekyllUrl } from './jekyll.js';
 import { expandPermalink, permalinkUrl, slugifyPretty } from './permalink.js';
 import { collapseWhitespace, detach, dropTrailingReplacementChar, markdownInlineToText, stripInvalidXmlChars, truncateText } from './text.js';
 
@@ -41,7 +42,11 @@ export type Intern = (s: string) => string;
 const FILE_DATE = /^(\d{4})-(\d{2})-(\d{2})-(.+)$/;
 
 export function buildHeader(input: HeaderInput, config: Config, intern: Intern = detach): HeaderResult {
-  const { data, matter, sourcePath } = input;
+  const { matter, sourcePath } = input;
+  const jekyll = config.site.generator === 'jekyll';
+  // Jekyll: front matter over the `defaults:` that apply to the post's path.
+  const defaults = jekyll && config.jekyll.defaults.length > 0 ? jekyllDefaults(config.jekyll.defaults, sourcePath) : undefined;
+  const data = defaults === undefined ? input.data : { ...defaults, ...input.data };
   const problems: FileProblem[] = [];
   const lineOf = (key: string): { line?: number } => {
     const line = keyLine(matter, key);
@@ -62,8 +67,11 @@ export function buildHeader(input: HeaderInput, config: Config, intern: Intern =
 
   // File name: YYYY-MM-DD-slug.md gives the date and the slug.
   const base = path.posix.basename(sourcePath).replace(/\.[^.]+$/, '');
-  const fileMatch = FILE_DATE.exec(base);
-  const fileSlug = fileMatch?.[4] ?? base;
+  const jekyllName = jekyll ? jekyllFileName(sourcePath) : undefined;
+  const plainName = jekyll ? null : FILE_DATE.exec(base);
+  // [text, year, month, day] of the date in the file name.
+  const fileMatch = jekyll ? (jekyllName === undefined ? null : /^(\d{2,4})-(\d{1,2})-(\d{1,2})$/.exec(jekyllName.date)) : plainName;
+  const fileSlug = jekyll ? (jekyllName?.slug ?? base) : (plainName?.[4] ?? base);
 
   // Title first: whether it needs the first heading decides how much body we need.
   let title = '';
@@ -104,8 +112,12 @@ export function buildHeader(input: HeaderInput, config: Config, intern: Intern =
 
   // Slug: front matter `slug`, else the file name without its date (Jekyll's :title).
   let slug = '';
-  if (typeof data.slug === 'string' || typeof data.slug === 'number') slug = slugifyPretty(stripInvalidXmlChars(String(data.slug)));
-  if (slug === '') slug = slugifyPretty(stripInvalidXmlChars(fileSlug));
+  const ownSlug = typeof data.slug === 'string' || typeof data.slug === 'number' ? stripInvalidXmlChars(String(data.slug)) : undefined;
+  if (jekyll) slug = jekyllSlugify(ownSlug ?? fileSlug, 'pretty', true) || jekyllSlugify(base, 'pretty', true);
+  else {
+    if (ownSlug !== undefined) slug = slugifyPretty(ownSlug);
+    if (slug === '') slug = slugifyPretty(stripInvalidXmlChars(fileSlug));
+  }
   if (slug === '') slug = 'post';
 
   if (title === '') {
@@ -118,11 +130,14 @@ export function buildHeader(input: HeaderInput, config: Config, intern: Intern =
   let date: Date | undefined;
   if (data.date !== undefined && data.date !== null && data.date !== '') {
     const text = dateText(data.date, matter, 'date');
-    const parsed = text === undefined ? undefined : parseDateString(text, timeZone);
+    // Jekyll: a YAML timestamp with a time and no offset is UTC (YAML 1.1, as Psych reads it);
+    // a date alone, or a time in a quoted string, is in the site's time zone.
+    const zone = jekyll && data.date instanceof Date && text !== undefined && /\d[Tt ]+\d/.test(text) ? 'UTC' : timeZone;
+    const parsed = text === undefined ? undefined : parseDateString(text, zone);
     if (parsed?.ok) date = parsed.date;
     else error('date', parsed?.message ?? `${JSON.stringify(data.date)} is not a date`, DATE_HINT);
   } else if (fileMatch) {
-    const [, ys, ms, ds] = fileMatch;
+    const [, ys = '', ms = '', ds = ''] = fileMatch;
     const y = Number(ys);
     const m = Number(ms);
     const d = Number(ds);
@@ -141,9 +156,20 @@ export function buildHeader(input: HeaderInput, config: Config, intern: Intern =
     else warn(updatedKey, `${parsed?.message ?? 'is not a date'}; using the post date`, DATE_HINT);
   }
 
-  const draft = isFalse(data.published) || isTrue(data.draft);
+  // Jekyll publishes every post in _posts/ but those with `published: false` (the boolean), never
+  // one in _drafts/, and only files whose name starts with a date.
+  const draft = jekyll
+    ? input.data.published === false || defaults?.published === false || /(?:^|\/)_drafts\//.test(sourcePath) || jekyllName === undefined
+    : isFalse(data.published) || isTrue(data.draft);
+  if (jekyll && jekyllName === undefined) warn('date', 'Jekyll publishes only posts named YYYY-MM-DD-slug.md; this one is left out as Jekyll leaves it out', 'rename the file to YYYY-MM-DD-slug.md');
 
-  const categories = unique([...categoriesFromPath(sourcePath), ...jekyllList(data, 'category', 'categories')].map(intern));
+  // Jekyll: the folders above _posts, then the defaults', then the post's own (each list once).
+  const categories = unique(
+    (jekyll
+      ? [...categoriesFromPath(sourcePath), ...(defaults === undefined ? [] : jekyllList(defaults, 'category', 'categories')), ...jekyllList(input.data, 'categories', 'categories'), ...jekyllList(input.data, 'category', 'category')]
+      : [...categoriesFromPath(sourcePath), ...jekyllList(data, 'category', 'categories')]
+    ).map(intern),
+  );
   const tags = unique(jekyllList(data, 'tag', 'tags').map(intern));
   let authors = unique(authorList(data.authors ?? data.author).map(intern));
   if (authors.length === 0) authors = [intern(config.site.author.name)];
@@ -160,7 +186,15 @@ export function buildHeader(input: HeaderInput, config: Config, intern: Intern =
   let url: string;
   const permalink = data.permalink;
   const facts = { date, timeZone, slug, categories };
-  if (typeof permalink === 'string' && permalink.trim() !== '') {
+  if (jekyll) {
+    const own = typeof permalink === 'string' && permalink.trim() !== '' ? stripInvalidXmlChars(permalink.trim()) : undefined;
+    const made = jekyllUrl(own ?? config.permalink, { date, timeZone, slug: ownSlug ?? fileSlug, basename: base, relativePath: sourcePath, categories });
+    if (!made.ok) {
+      error(own === undefined ? undefined : 'permalink', `:${made.unknown} is not a placeholder Jekyll knows (in "${own ?? config.permalink}")`, 'see https://jekyllrb.com/docs/permalinks/#placeholders');
+      return { status: 'done', header: undefined, draft, problems };
+    }
+    url = permalinkUrl(made.path, config.site.url);
+  } else if (typeof permalink === 'string' && permalink.trim() !== '') {
     const p = stripInvalidXmlChars(permalink.trim());
     url = /^https?:\/\//i.test(p) ? new URL(p).href : permalinkUrl(expandPermalink(p, facts), config.site.url);
   } else {

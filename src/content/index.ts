@@ -74,7 +74,7 @@ export interface ContentResult extends ScanResult {
 
 /** Everything in the config a cached header depends on: change any of it and the cache is rebuilt. */
 function fingerprint(config: Config): string {
-  return JSON.stringify([CACHE_VERSION, config.site.url, config.site.timezone, config.site.author.name, config.permalink, config.content.endMarker ?? null]);
+  return JSON.stringify([CACHE_VERSION, config.site.url, config.site.timezone, config.site.author.name, config.permalink, config.content.endMarker ?? null, config.site.generator, config.jekyll.defaults]);
 }
 
 function interner(): Intern {
@@ -213,7 +213,7 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
       return;
     }
     const date = header.date.getTime();
-    const future = date > now.getTime();
+    const future = date > now.getTime() && !(config.site.generator === 'jekyll' && config.jekyll.future);
     const held = owners.holder(header.id);
     const owner = held !== undefined ? order[held] : future ? scheduled.get(header.id)?.sourcePath : undefined;
     if (owner !== undefined) {

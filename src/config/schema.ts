@@ -134,6 +134,19 @@ export const jekyllSchema = z
   })
   .prefault({});
 
+export const hugoSchema = z
+  .strictObject({
+    permalinks: z
+      .record(z.string(), z.string().min(1))
+      .default({})
+      .describe('Hugo `[permalinks]`: section → pattern (:year :month :monthname :day :weekday :weekdayname :yearday :section :sections :title :slug :filename :slugorfilename)'),
+    buildFuture: z.boolean().default(false).describe('Hugo `buildFuture`: publish pages whose publishDate is in the future'),
+    buildExpired: z.boolean().default(false).describe('Hugo `buildExpired`: keep pages whose expiryDate has passed'),
+    disablePathToLower: z.boolean().default(false).describe('Hugo `disablePathToLower`: keep the case of URL paths'),
+    removePathAccents: z.boolean().default(false).describe('Hugo `removePathAccents`: drop accents from URL paths'),
+  })
+  .prefault({});
+
 export const outputSchema = z
   .strictObject({
     dir: z.string().min(1).default('public').describe('Folder the feeds are written to'),
@@ -227,6 +240,7 @@ export const configSchema = z.strictObject({
     .default('/:categories/:year/:month/:day/:title.html')
     .describe("Permalink pattern with Jekyll's placeholders (:year :month :day :title :categories :slug ...) or a Jekyll style (pretty, date, ordinal, weekdate, none)"),
   jekyll: jekyllSchema,
+  hugo: hugoSchema,
   output: outputSchema,
   feeds: feedsSchema,
   digest: digestSchema,

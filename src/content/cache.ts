@@ -35,6 +35,8 @@ interface Line {
   s: number;
   m: number;
   d?: 1;
+  /** Hugo's publishDate and expiryDate (ms), when the post has them. */
+  w?: { f?: number; u?: number };
   h?: {
     u: string;
     t: string;
@@ -58,6 +60,7 @@ export function cacheLine(entry: FileEntry): string {
 function toLine(e: FileEntry): Line {
   const line: Line = { p: e.sourcePath, s: e.size, m: e.mtimeMs };
   if (e.draft) line.d = 1;
+  if (e.window !== undefined) line.w = { ...(e.window.from === undefined ? {} : { f: e.window.from }), ...(e.window.until === undefined ? {} : { u: e.window.until }) };
   if (e.problems.length > 0) line.pr = e.problems;
   const h = e.header;
   if (h !== undefined) {
@@ -76,6 +79,10 @@ function fromLine(raw: unknown, intern: Intern): FileEntry | undefined {
   const problems = l.pr ?? [];
   if (!Array.isArray(problems) || !problems.every((p) => typeof p === 'object' && p !== null && typeof p.message === 'string')) return undefined;
   const entry: FileEntry = { sourcePath: l.p, size: l.s, mtimeMs: l.m, draft: l.d === 1, problems, header: undefined };
+  if (l.w !== undefined) {
+    if (typeof l.w !== 'object' || l.w === null || (l.w.f !== undefined && !Number.isFinite(l.w.f)) || (l.w.u !== undefined && !Number.isFinite(l.w.u))) return undefined;
+    entry.window = { ...(l.w.f === undefined ? {} : { from: l.w.f }), ...(l.w.u === undefined ? {} : { until: l.w.u }) };
+  }
   const h = l.h;
   if (h !== undefined) {
     if (typeof h !== 'object' || h === null) return undefined;

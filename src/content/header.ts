@@ -4,7 +4,8 @@ import type { Problem } from '../errors.js';
 import type { PostHeader } from '../post.js';
 import { cutAtEndMarker, firstHeading, firstParagraph, type Found } from './body.js';
 import { DATE_HINT, daysInMonth, parseDateString, zonedWallClockToUtc } from './dates.js';
-import { dateText, keyLine, type Split } from './frontmatter.js';
+import { dateText, keyLine, rawScalar, type Split } from './frontmatter.js';
+import { firstKey, HUGO_DATE_KEYS, hugoClock, hugoDefaultPath, hugoExpand, hugoSection, hugoTargetPath, hugoUrlize } from './hugo.js';
 import { jekyllDefaults, jekyllFileName, jekyllSlugify, jekyllUrl } from './jekyll.js';
 import { expandPermalink, permalinkUrl, slugifyPretty } from './permalink.js';
 import { collapseWhitespace, detach, dropTrailingReplacementChar, markdownInlineToText, stripInvalidXmlChars, truncateText } from './text.js';
@@ -30,11 +31,22 @@ export interface HeaderInput {
   complete: boolean;
   /** The file's size and mtime, when known: the header is then a whole `PostHeader`. */
   stat?: { size: number; mtimeMs: number } | undefined;
+  /** Hugo: the page's current section path (`notes/sub`), which depends on `_index.md` files the reader sees. */
+  sections?: string | undefined;
+}
+
+/**
+ * When a post is out besides its date (Hugo): from `from` (publishDate, when it is not the
+ * date) until `until` (expiryDate), both in ms. The scan decides with its `now`.
+ */
+export interface PublishWindow {
+  from?: number;
+  until?: number;
 }
 
 export type HeaderResult =
   | { status: 'more' }
-  | { status: 'done'; header: HeaderCore | undefined; draft: boolean; problems: FileProblem[] };
+  | { status: 'done'; header: HeaderCore | undefined; draft: boolean; problems: FileProblem[]; window?: PublishWindow };
 
 /** Strings shared by many posts (authors, tags, categories) are kept once. */
 export type Intern = (s: string) => string;
@@ -44,6 +56,7 @@ const FILE_DATE = /^(\d{4})-(\d{2})-(\d{2})-(.+)$/;
 export function buildHeader(input: HeaderInput, config: Config, intern: Intern = detach): HeaderResult {
   const { matter, sourcePath } = input;
   const jekyll = config.site.generator === 'jekyll';
+  const hugo = config.site.generator === 'hugo';
   // Jekyll: front matter over the `defaults:` that apply to the post's path.
   const defaults = jekyll && config.jekyll.defaults.length > 0 ? jekyllDefaults(config.jekyll.defaults, sourcePath) : undefined;
   const data = defaults === undefined ? input.data : { ...defaults, ...input.data };
@@ -114,6 +127,7 @@ export function buildHeader(input: HeaderInput, config: Config, intern: Intern =
   let slug = '';
   const ownSlug = typeof data.slug === 'string' || typeof data.slug === 'number' ? stripInvalidXmlChars(String(data.slug)) : undefined;
   if (jekyll) slug = jekyllSlugify(ownSlug ?? fileSlug, 'pretty', true) || jekyllSlugify(base, 'pretty', true);
+  else if (hugo) slug = hugoUrlize(ownSlug || (typeof data.title === 'string' ? data.title : '') || fileSlug, config.hugo);
   else {
     if (ownSlug !== undefined) slug = slugifyPretty(ownSlug);
     if (slug === '') slug = slugifyPretty(stripInvalidXmlChars(fileSlug));
@@ -126,9 +140,31 @@ export function buildHeader(input: HeaderInput, config: Config, intern: Intern =
     title = collapseWhitespace(stripInvalidXmlChars(fallback)) || slug;
   }
 
-  // Date: front matter, else the file name.
+  // Date: front matter, else the file name (Hugo: its date keys, never the file name).
   let date: Date | undefined;
-  if (data.date !== undefined && data.date !== null && data.date !== '') {
+  let dateWritten: string | undefined;
+  const window: PublishWindow = {};
+  if (hugo) {
+    const readDate = (key: string | undefined, what: string): { date: Date; text: string } | undefined => {
+      if (key === undefined) return undefined;
+      const text = rawScalar(matter, key) ?? dateText(data[key], matter, key);
+      const parsed = text === undefined ? undefined : parseDateString(text, timeZone);
+      if (parsed?.ok) return { date: parsed.date, text: text as string };
+      error(key, `${parsed?.message ?? `${JSON.stringify(data[key])} is not a date`} (the ${what})`, DATE_HINT);
+      return undefined;
+    };
+    const main = readDate(firstKey(data, HUGO_DATE_KEYS.date), 'date');
+    if (main === undefined) {
+      if (firstKey(data, HUGO_DATE_KEYS.date) === undefined) error('date', 'the page has no date (Hugo would publish it dated 0001-01-01)', 'add "date: 2026-01-11" to the front matter');
+    } else {
+      date = main.date;
+      dateWritten = main.text;
+    }
+    const publish = readDate(firstKey(data, HUGO_DATE_KEYS.publishDate), 'publishDate');
+    if (publish !== undefined && date !== undefined && publish.date.getTime() !== date.getTime()) window.from = publish.date.getTime();
+    const expiry = readDate(firstKey(data, HUGO_DATE_KEYS.expiryDate), 'expiryDate');
+    if (expiry !== undefined) window.until = expiry.date.getTime();
+  } else if (data.date !== undefined && data.date !== null && data.date !== '') {
     const text = dateText(data.date, matter, 'date');
     // Jekyll: a YAML timestamp with a time and no offset is UTC (YAML 1.1, as Psych reads it);
     // a date alone, or a time in a quoted string, is in the site's time zone.
@@ -148,7 +184,9 @@ export function buildHeader(input: HeaderInput, config: Config, intern: Intern =
   }
 
   let updated: Date | undefined;
-  const updatedKey = data.last_modified_at !== undefined && data.last_modified_at !== null ? 'last_modified_at' : data.updated !== undefined && data.updated !== null ? 'updated' : undefined;
+  const updatedKey = hugo
+    ? firstKey(data, HUGO_DATE_KEYS.lastmod.slice(0, 2))
+    : data.last_modified_at !== undefined && data.last_modified_at !== null ? 'last_modified_at' : data.updated !== undefined && data.updated !== null ? 'updated' : undefined;
   if (updatedKey !== undefined) {
     const text = dateText(data[updatedKey], matter, updatedKey);
     const parsed = text === undefined ? undefined : parseDateString(text, timeZone);
@@ -158,7 +196,9 @@ export function buildHeader(input: HeaderInput, config: Config, intern: Intern =
 
   // Jekyll publishes every post in _posts/ but those with `published: false` (the boolean), never
   // one in _drafts/, and only files whose name starts with a date.
-  const draft = jekyll
+  const draft = hugo
+    ? isTrue(data.draft)
+    : jekyll
     ? input.data.published === false || defaults?.published === false || /(?:^|\/)_drafts\//.test(sourcePath) || jekyllName === undefined
     : isFalse(data.published) || isTrue(data.draft);
   if (jekyll && jekyllName === undefined) warn('date', 'Jekyll publishes only posts named YYYY-MM-DD-slug.md; this one is left out as Jekyll leaves it out', 'rename the file to YYYY-MM-DD-slug.md');
@@ -186,7 +226,32 @@ export function buildHeader(input: HeaderInput, config: Config, intern: Intern =
   let url: string;
   const permalink = data.permalink;
   const facts = { date, timeZone, slug, categories };
-  if (jekyll) {
+  if (hugo) {
+    const pageUrl = typeof data.url === 'string' && data.url.trim() !== '' ? stripInvalidXmlChars(data.url.trim()) : undefined;
+    let pagePath: string;
+    if (pageUrl !== undefined) {
+      pagePath = pageUrl.startsWith('/') ? pageUrl : `/${pageUrl}`;
+    } else {
+      const rawTitle = typeof data.title === 'string' || typeof data.title === 'number' ? String(data.title) : '';
+      const facts = { clock: hugoClock(dateWritten, date, timeZone), title: rawTitle, slug: ownSlug ?? '', sourcePath, sections: input.sections ?? hugoSection(sourcePath) };
+      const pattern = config.hugo.permalinks[hugoSection(sourcePath)];
+      if (pattern === undefined) pagePath = hugoDefaultPath(facts, config.hugo);
+      else {
+        const made = hugoExpand(pattern, facts, config.hugo);
+        if (!made.ok) {
+          error(undefined, `:${made.unknown} is not a permalink token Hugo knows (in "${pattern}", hugo.permalinks.${hugoSection(sourcePath)})`, 'see https://gohugo.io/content-management/urls/#tokens');
+          return { status: 'done', header: undefined, draft, problems };
+        }
+        pagePath = made.path;
+      }
+      pagePath = hugoTargetPath(pagePath.replace(/\/{2,}/g, '/'));
+      // The whole path, the pattern's own text too, is lowercased (disablePathToLower keeps it).
+      if (!config.hugo.disablePathToLower) pagePath = pagePath.toLowerCase();
+    }
+    // Hugo serves every page at a folder of its own (uglyURLs off): "/x" is "/x/", `url` too.
+    if (!pagePath.endsWith('/') && !/\.[A-Za-z0-9]+$/.test(pagePath)) pagePath += '/';
+    url = permalinkUrl(pagePath, config.site.url);
+  } else if (jekyll) {
     const own = typeof permalink === 'string' && permalink.trim() !== '' ? stripInvalidXmlChars(permalink.trim()) : undefined;
     const made = jekyllUrl(own ?? config.permalink, { date, timeZone, slug: ownSlug ?? fileSlug, basename: base, relativePath: sourcePath, categories });
     if (!made.ok) {
@@ -214,7 +279,7 @@ export function buildHeader(input: HeaderInput, config: Config, intern: Intern =
     stat === undefined
       ? { id: url, url, title, date, updated: latest, authors, categories, tags, summary, readingTime, sourcePath, slug }
       : { id: url, url, title, date, updated: latest, authors, categories, tags, summary, readingTime, sourcePath, slug, size: stat.size, mtimeMs: stat.mtimeMs };
-  return { status: 'done', header, draft, problems };
+  return { status: 'done', header, draft, problems, ...(window.from === undefined && window.until === undefined ? {} : { window }) };
 }
 
 function isFalse(v: unknown): boolean {

@@ -69,7 +69,7 @@ export function generatedPosts(outputDir: string): GeneratedPost[] {
     const html = readFileSync(file, 'utf8');
     const m = /data-feedletter-post="([^"]*)"\s+data-date="([^"]*)"/.exec(html);
     if (m === null) continue;
-    posts.push({ file: path.relative(outputDir, file).split(path.sep).join('/'), source: m[1] as string, date: Date.parse(m[2] as string) });
+    posts.push({ file: path.relative(outputDir, file).split(path.sep).join('/'), source: m[1] as string, date: Date.parse((m[2] as string).replace(/&#43;/g, '+')) });
   }
   return posts.sort((a, b) => (a.file < b.file ? -1 : 1));
 }

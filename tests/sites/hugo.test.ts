@@ -1,12 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
+import { init } from '../../src/commands/init.js';
 import { copySite, feedletterItems, generate, generatedPosts, pageOf, which } from './helpers.js';
 
 /**
  * The real Hugo (Debian's `hugo`, 0.111) builds the fixture site, and feedletter, configured
- * for it, must link exactly the pages of its main sections that Hugo wrote, with the dates Hugo
+ * for it by `feedletter init` (no edit), must link exactly the pages of its main sections that Hugo wrote, with the dates Hugo
  * gave them. Nothing here says what a URL should be: Hugo does. Only what Hugo 0.111 knows is
  * covered here (no :contentbasename, added in 0.144; no `:sections[...]` slices, which 0.111
  * computes differently from its later source and can crash on).
@@ -15,22 +15,10 @@ import { copySite, feedletterItems, generate, generatedPosts, pageOf, which } fr
 const HUGO = which('hugo');
 const SKIP = 'hugo is not on PATH (apt-get install hugo; CI installs it)';
 
-/** feedletter's config for the site in `dir`, from its hugo.toml. */
-function configure(dir: string): void {
-  const site = parse(readFileSync(path.join(dir, 'hugo.toml'), 'utf8')) as { title: string; baseURL: string; timeZone: string; params?: { mainSections?: string[] }; permalinks?: Record<string, string> };
-  const sections = site.params?.mainSections ?? ['posts'];
-  const config = {
-    site: { title: site.title, url: site.baseURL, timezone: site.timeZone, generator: 'hugo' },
-    content: { dir: 'content', include: sections.flatMap((s) => [`${s}/**/*.md`, `${s}/**/*.markdown`]) },
-    hugo: { permalinks: site.permalinks ?? {} },
-    feeds: { limit: 100 },
-  };
-  writeFileSync(path.join(dir, 'config', 'feedletter.yaml'), JSON.stringify(config, null, 2));
-}
 
 async function compare(dir: string, now = new Date()): Promise<void> {
-  configure(dir);
-  const out = path.join(dir, 'public-hugo');
+  init({ dir });
+  const out = path.join(dir, 'public');
   await generate(HUGO as string, ['--quiet', '--source', dir, '--destination', out], dir);
   const pages = generatedPosts(out);
   expect(pages.length).toBeGreaterThan(5);

@@ -1,30 +1,18 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { init } from '../../src/commands/init.js';
 import { copySite, feedletterItems, generate, generatedPosts, pageOf, which } from './helpers.js';
 
 /**
  * The real Jekyll (Debian's `jekyll`, 4.3) builds the fixture site under every permalink style,
- * and feedletter, configured for it, must link exactly the post pages Jekyll wrote, with the
+ * and feedletter, configured for it by `feedletter init` (no edit), must link exactly the post pages Jekyll wrote, with the
  * dates Jekyll gave them. Nothing here says what a URL should be: Jekyll does.
  */
 
 const JEKYLL = which('jekyll');
 const SKIP = 'jekyll is not on PATH (apt-get install jekyll; CI installs it)';
 
-/** feedletter's config for the site in `dir`, from its _config.yml. */
-function configure(dir: string): void {
-  const site = parse(readFileSync(path.join(dir, '_config.yml'), 'utf8')) as Record<string, unknown>;
-  const config = {
-    site: { title: site.title, url: `${String(site.url)}${String(site.baseurl ?? '')}/`, timezone: site.timezone, generator: 'jekyll' },
-    content: { dir: '.', include: ['**/_posts/**/*.md', '**/_posts/**/*.markdown'], exclude: ['_site/**'] },
-    permalink: site.permalink,
-    jekyll: { defaults: site.defaults ?? [], future: site.future === true },
-    feeds: { limit: 100 },
-  };
-  writeFileSync(path.join(dir, 'config', 'feedletter.yaml'), JSON.stringify(config, null, 2));
-}
 
 const STYLES = [
   'pretty',
@@ -38,7 +26,7 @@ const STYLES = [
 ];
 
 async function compare(dir: string, now = new Date()): Promise<void> {
-  configure(dir);
+  init({ dir });
   await generate(JEKYLL as string, ['build', '--quiet', '--source', dir, '--destination', path.join(dir, '_site')], dir);
   const pages = generatedPosts(path.join(dir, '_site'));
   expect(pages.length).toBeGreaterThan(5);

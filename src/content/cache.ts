@@ -48,6 +48,7 @@ interface Line {
     su: string;
     r?: number;
     sl: string;
+    lg?: string;
   };
   pr?: FileProblem[];
 }
@@ -66,6 +67,7 @@ function toLine(e: FileEntry): Line {
   if (h !== undefined) {
     line.h = { u: h.url, t: h.title, dt: h.date.getTime(), up: h.updated.getTime(), a: h.authors, c: h.categories, g: h.tags, su: h.summary, sl: h.slug };
     if (h.readingTime !== undefined) line.h.r = h.readingTime;
+    if (h.language !== undefined) line.h.lg = h.language;
   }
   return line;
 }
@@ -89,6 +91,7 @@ function fromLine(raw: unknown, intern: Intern): FileEntry | undefined {
     if (typeof h.u !== 'string' || typeof h.t !== 'string' || typeof h.su !== 'string' || typeof h.sl !== 'string') return undefined;
     if (!Number.isFinite(h.dt) || !Number.isFinite(h.up) || !isStrings(h.a) || !isStrings(h.c) || !isStrings(h.g)) return undefined;
     if (h.r !== undefined && !Number.isFinite(h.r)) return undefined;
+    if (h.lg !== undefined && typeof h.lg !== 'string') return undefined;
     entry.header = {
       id: h.u,
       url: h.u,
@@ -105,6 +108,7 @@ function fromLine(raw: unknown, intern: Intern): FileEntry | undefined {
       size: l.s,
       mtimeMs: l.m,
     };
+    if (h.lg !== undefined) entry.header.language = h.lg;
   }
   return entry;
 }

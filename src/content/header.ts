@@ -267,6 +267,15 @@ export function buildHeader(input: HeaderInput, config: Config, intern: Intern =
     url = permalinkUrl(expandPermalink(config.permalink, facts), config.site.url);
   }
 
+  // Jekyll's `lang` per post (jekyll-seo-tag, jekyll-feed): kept when it is a language tag other than the site's.
+  let language: string | undefined;
+  if (!hugo && data.lang !== undefined && data.lang !== null) {
+    const tag = String(data.lang).trim().replace(/_/g, '-');
+    if (/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(tag)) {
+      if (tag.toLowerCase() !== config.site.language.toLowerCase()) language = intern(tag);
+    } else warn('lang', `${JSON.stringify(data.lang)} is not a language tag; the post is taken to be in the site's language`, 'write a BCP 47 tag such as "en" or "ja-JP"');
+  }
+
   url = detach(url);
   title = detach(title);
   summary = detach(summary);
@@ -279,6 +288,7 @@ export function buildHeader(input: HeaderInput, config: Config, intern: Intern =
     stat === undefined
       ? { id: url, url, title, date, updated: latest, authors, categories, tags, summary, readingTime, sourcePath, slug }
       : { id: url, url, title, date, updated: latest, authors, categories, tags, summary, readingTime, sourcePath, slug, size: stat.size, mtimeMs: stat.mtimeMs };
+  if (language !== undefined) header.language = language;
   return { status: 'done', header, draft, problems, ...(window.from === undefined && window.until === undefined ? {} : { window }) };
 }
 

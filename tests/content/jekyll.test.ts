@@ -95,3 +95,29 @@ describe('generator: jekyll in the content stage', () => {
     expect(result.problems[0]?.message).toContain(':yaer');
   });
 });
+
+describe('lang per post', () => {
+  it('goes into the JSON Feed item and the Atom entry when it is not the site language, through the header cache too', async () => {
+    const { build } = await import('../../src/commands/build.js');
+    const { loadConfig } = await import('../../src/config/load.js');
+    const { readFileSync, rmSync } = await import('node:fs');
+    const path = await import('node:path');
+    const dir = testdir({
+      'config/feedletter.yaml': 'site:\n  url: https://blog.example.com/\n  language: ja\n  generator: jekyll\ncontent:\n  dir: .\n  include: ["_posts/*.md"]\n',
+      '_posts/2026-01-01-en.md': post('title: English\nlang: en_US'),
+      '_posts/2026-01-02-ja.md': post('title: 日本語\nlang: ja'),
+      '_posts/2026-01-03-bad.md': post('title: Bad\nlang: "not a tag!"'),
+    });
+    for (let round = 0; round < 2; round++) {
+      // the second build reads the headers from the cache, and must write every feed again
+      if (round === 1) rmSync(path.join(dir, 'public'), { recursive: true });
+      const { resolved } = loadConfig({ cwd: dir, env: {} });
+      const result = await build({ resolved, now: new Date('2026-02-01T00:00:00Z') });
+      expect(result.problems.map((p) => [p.field, p.severity])).toEqual([['lang', 'warning']]);
+      const feed = JSON.parse(readFileSync(path.join(dir, 'public/feed.json'), 'utf8')) as { language: string; items: Array<{ title: string; language?: string }> };
+      expect(feed.language).toBe('ja');
+      expect(feed.items.map((i) => [i.title, i.language])).toEqual([['Bad', undefined], ['日本語', undefined], ['English', 'en-US']]);
+      expect(readFileSync(path.join(dir, 'public/atom.xml'), 'utf8')).toContain('<entry xml:lang="en-US">');
+    }
+  });
+});

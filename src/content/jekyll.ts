@@ -120,7 +120,20 @@ function sanitizeScopePath(p: string | undefined): string {
   return p.startsWith('/') ? p.replace(/^\/|(?<=[^/])$/g, '') : p;
 }
 
+const globs = new Map<string, RegExp>();
+
+/** A regex matching the paths that start with a match of `glob` (`*` within a folder, `**` across), compiled once. */
 function globPrefix(glob: string): RegExp {
+  let compiled = globs.get(glob);
+  if (compiled === undefined) {
+    compiled = compileGlob(glob);
+    if (globs.size >= 1000) globs.clear();
+    globs.set(glob, compiled);
+  }
+  return compiled;
+}
+
+function compileGlob(glob: string): RegExp {
   let re = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i] as string;

@@ -116,5 +116,11 @@ describe('feedletter init', () => {
     expect(stdout.join('')).toContain('"Not/AZone" is not an IANA time zone');
     expect(configOf(path.join(parent, 'site'))).toMatch(/language: en\s+# default/);
     expect(await cli(parent, 'init', 'nowhere')).toBe(EXIT.usage);
+    // a url that is not http(s), and values that would break the YAML they are written into
+    const odd = testdir({ '_config.yml': 'title: "a\\nb: c # d"\nurl: "javascript:alert(1)"\ndescription: "x\\" #y"\n' });
+    expect(await cli(odd, 'init')).toBe(EXIT.ok);
+    const { resolved: oddConfig } = loadConfig({ cwd: odd, env: {} });
+    expect(oddConfig.config.site).toMatchObject({ title: 'a b: c # d', description: 'x" #y', url: 'http://localhost:4000/' });
+    expect(stdout.join('')).toContain('has no usable url');
   });
 });

@@ -121,3 +121,15 @@ describe('lang per post', () => {
     }
   });
 });
+
+describe('what a hostile or careless post cannot do (jekyll)', () => {
+  it('a permalink or a category with dot segments stays inside the site', async () => {
+    const root = testdir({
+      'content/_posts/2026-01-01-a.md': post('title: A\npermalink: /../../../etc/:title/'),
+      'content/_posts/2026-01-02-b.md': post('title: B\ncategories: ["../..", "%2e%2e"]'),
+    });
+    const result = await read(root, { config: makeConfig({ site: { generator: 'jekyll', url: 'https://example.com/blog/' }, permalink: 'pretty' }) });
+    for (const header of result.headers) expect(header.url.startsWith('https://example.com/blog/'), header.url).toBe(true);
+    expect(result.headers.map((h) => h.url).sort()).toEqual(['https://example.com/blog/%252e%252e/2026/01/02/b/', 'https://example.com/blog/etc/a/']);
+  });
+});

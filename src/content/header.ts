@@ -6,7 +6,7 @@ import { cutAtEndMarker, firstHeading, firstParagraph, type Found } from './body
 import { DATE_HINT, daysInMonth, parseDateString, zonedWallClockToUtc } from './dates.js';
 import { dateText, keyLine, rawScalar, type Split } from './frontmatter.js';
 import { firstKey, HUGO_DATE_KEYS, hugoClock, hugoDefaultPath, hugoExpand, hugoSection, hugoTargetPath, hugoUrlize } from './hugo.js';
-import { jekyllDefaults, jekyllFileName, jekyllSlugify, jekyllUrl } from './jekyll.js';
+import { deepMerge, jekyllDefaults, jekyllFileName, jekyllSlugify, jekyllUrl } from './jekyll.js';
 import { expandPermalink, permalinkUrl, slugifyPretty } from './permalink.js';
 import { collapseWhitespace, detach, dropTrailingReplacementChar, markdownInlineToText, stripInvalidXmlChars, truncateText } from './text.js';
 
@@ -59,7 +59,12 @@ export function buildHeader(input: HeaderInput, config: Config, intern: Intern =
   const hugo = config.site.generator === 'hugo';
   // Jekyll: front matter over the `defaults:` that apply to the post's path.
   const defaults = jekyll && config.jekyll.defaults.length > 0 ? jekyllDefaults(config.jekyll.defaults, sourcePath) : undefined;
-  const data = defaults === undefined ? input.data : { ...defaults, ...input.data };
+  let data = defaults === undefined ? input.data : deepMerge(defaults, input.data);
+  // Hugo reads front matter keys in any case (`Title`, `Date`): each also under its lowercase name.
+  if (hugo && Object.keys(data).some((k) => k !== k.toLowerCase())) {
+    data = { ...data };
+    for (const k of Object.keys(data)) if (!Object.hasOwn(data, k.toLowerCase())) data[k.toLowerCase()] = data[k];
+  }
   const problems: FileProblem[] = [];
   const lineOf = (key: string): { line?: number } => {
     const line = keyLine(matter, key);

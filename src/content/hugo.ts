@@ -220,7 +220,8 @@ export function firstKey(data: Record<string, unknown>, keys: readonly string[])
   const lower = new Map<string, string>();
   for (const key of Object.keys(data)) {
     const v = data[key];
-    if (v === undefined || v === null || v === '') continue;
+    // `published: false` and the like are no dates (Hugo's `published` is a publishDate alias).
+    if (v === undefined || v === null || v === '' || typeof v === 'boolean') continue;
     if (!lower.has(key.toLowerCase())) lower.set(key.toLowerCase(), key);
   }
   for (const key of keys) {

@@ -83,3 +83,12 @@ describe('generator: hugo in the content stage', () => {
 function readPosts(root: string, config: ReturnType<typeof makeConfig>, now = new Date('2026-06-01T00:00:00Z')) {
   return scan({ config, contentDir: path.join(root, 'content'), now, stamp: true });
 }
+
+describe('hugo front matter oddities', () => {
+  it('takes keys in any case, and a boolean `published` is no date', async () => {
+    const root = testdir({ 'content/posts/a.md': post('Title: A\nDate: 2026-01-01\npublished: true\nExpiryDate: 2026-03-01') });
+    const result = await readPosts(root, makeConfig({ site: { generator: 'hugo' }, content: { dir: 'content', include: ['posts/**/*.md'] } }));
+    expect(result.problems).toEqual([]);
+    expect(result.stats.expired).toBe(1);
+  });
+});

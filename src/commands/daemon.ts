@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import { startDaemon, type Daemon, type Job } from '../schedule/daemon.js';
 import { progressReporter } from '../schedule/progress.js';
 import { nextRuns, validateCron } from '../schedule/slots.js';
-import { watchContent } from '../schedule/watch.js';
+import { concernsPosts, watchContent } from '../schedule/watch.js';
 import { startServer } from '../server/index.js';
 import { Store } from '../store/index.js';
 import { build } from './build.js';
@@ -78,7 +78,13 @@ export async function startDaemonCommand(options: DaemonCommandOptions): Promise
   });
 
   const watcher = config.feeds.watch
-    ? watchContent(resolved.paths.content, { debounceMs: 1_000, onChange: () => void daemon.trigger('feeds', 'content changed') })
+    ? watchContent(resolved.paths.content, {
+        debounceMs: 1_000,
+        onChange: (paths) => {
+          const written = [resolved.paths.output, resolved.paths.state, resolved.paths.outbox];
+          if (paths.some((changed) => concernsPosts(changed, resolved.paths.content, written))) void daemon.trigger('feeds', 'content changed');
+        },
+      })
     : undefined;
 
   const server = await startServer(

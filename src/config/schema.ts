@@ -139,7 +139,7 @@ export const hugoSchema = z
     permalinks: z
       .record(z.string(), z.string().min(1))
       .default({})
-      .describe('Hugo `[permalinks]`: section → pattern (:year :month :monthname :day :weekday :weekdayname :yearday :section :sections :title :slug :filename :slugorfilename)'),
+      .describe('Hugo `[permalinks]`: section → pattern (:year :month :monthname :day :weekday :weekdayname :yearday :section :sections :title :slug :filename :slugorfilename, and from Hugo 0.144 :contentbasename :slugorcontentbasename)'),
     buildFuture: z.boolean().default(false).describe('Hugo `buildFuture`: publish pages whose publishDate is in the future'),
     buildExpired: z.boolean().default(false).describe('Hugo `buildExpired`: keep pages whose expiryDate has passed'),
     disablePathToLower: z.boolean().default(false).describe('Hugo `disablePathToLower`: keep the case of URL paths'),

@@ -142,6 +142,13 @@ export function hugoExpand(pattern: string, facts: HugoFacts, hugo: HugoConfig):
         return urlize(hugoFilename(facts.sourcePath));
       case 'slugorfilename':
         return facts.slug !== '' ? urlize(facts.slug) : urlize(hugoFilename(facts.sourcePath));
+      // Hugo 0.144+ (not in Debian's 0.111, which refuses them; not checked against a real
+      // build): the content file's base name, a bundle's folder; without a language code,
+      // which feedletter never sees in a single-language site.
+      case 'contentbasename':
+        return urlize(hugoFilename(facts.sourcePath));
+      case 'slugorcontentbasename':
+        return facts.slug !== '' ? urlize(facts.slug) : urlize(hugoFilename(facts.sourcePath));
       default:
         unknown ??= name;
         return match;

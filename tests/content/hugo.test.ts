@@ -42,6 +42,9 @@ describe("Hugo's path rules (what hugo 0.111 wrote for these titles)", () => {
     const facts = { clock: { year: 2026, month: 1, day: 5, hour: 0, minute: 0, second: 0 }, title: 'T', slug: '', sourcePath: 'posts/x.md', sections: 'posts' };
     expect(hugoExpand('/:year/:nope/', facts, hugo)).toEqual({ ok: false, unknown: 'nope' });
     expect(hugoExpand('/:monthname/:weekdayname/:yearday/:section/:slug/', facts, hugo)).toEqual({ ok: true, path: '/January/Monday/5/posts/t/' });
+    // Hugo 0.144's tokens
+    expect(hugoExpand('/:contentbasename/', { ...facts, sourcePath: 'posts/My Trip/index.md' }, hugo)).toEqual({ ok: true, path: '/my-trip/' });
+    expect(hugoExpand('/:slugorcontentbasename/', { ...facts, slug: 'Own' }, hugo)).toEqual({ ok: true, path: '/own/' });
   });
   it('keeps the written offset for the date parts, else the time zone', () => {
     const d = new Date('2026-01-18T04:30:00Z');

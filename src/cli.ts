@@ -96,6 +96,29 @@ export async function main(argv: readonly string[], { env = process.env, cwd = p
   const allowEmpty = '--allow-empty';
   const allowEmptyHelp = 'write feeds with no item even though the feeds on disk have items (without it, such a build is refused: exit 66)';
   program
+    .command('init [dir]')
+    .description('write config/feedletter.yaml for the Jekyll or Hugo site in DIR (default: here), from its own config')
+    .option('--force', 'replace an existing config/feedletter.yaml')
+    .action(async (dir: string | undefined, opts: { force?: boolean }) => {
+      const { init } = await import('./commands/init.js');
+      const site = path.resolve(cwd, dir ?? '.');
+      const result = init({ dir: site, force: opts.force === true });
+      const shown = path.relative(cwd, site) || '.';
+      const kind = result.kind === 'jekyll' ? 'a Jekyll site' : result.kind === 'hugo' ? 'a Hugo site' : 'no Jekyll or Hugo site (a plain folder of posts)';
+      out(`${shown}: ${kind}${result.sources.length > 0 ? ` (read ${result.sources.join(', ')})` : ''}`);
+      for (const file of result.written) out(`  wrote ${path.join(shown, file)}`);
+      for (const note of result.notes) out(`  note: ${note}`);
+      const inDir = shown === '.' ? '' : `cd ${shown} && `;
+      out('');
+      out('Next:');
+      out(`  1. read ${path.join(shown, 'config/feedletter.yaml')}: every value says where it came from; check those marked "default"`);
+      out(`  2. ${inDir}npx feedletter check      every problem in the posts and the config, nothing written`);
+      out(`  3. ${inDir}npx feedletter build      the feeds, into ${result.outputDir}/${result.kind === 'plain' ? '' : ' (run it after your generator builds the site)'}`);
+      out(`  4. link the feed from your pages: <link rel="alternate" type="application/rss+xml" href="${result.feedUrl}">`);
+      out('  5. subscribers and the digest: npx feedletter subscribers add you@example.com, then npx feedletter digest --dry-run');
+    });
+
+  program
     .command('build')
     .description('write the feeds of every published post into the output folder')
     .option(allowEmpty, allowEmptyHelp)

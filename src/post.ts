@@ -27,6 +27,8 @@ export interface Post {
   sourcePath: string;
   /** Path-safe slug used for the permalink (from the file name or front matter `slug`). */
   slug: string;
+  /** Front matter `lang` (BCP 47) when the post says it is in another language than the site. */
+  language?: string | undefined;
 }
 
 /**
@@ -48,6 +50,8 @@ export interface PostHeader {
   readingTime: number | undefined;
   sourcePath: string;
   slug: string;
+  /** Front matter `lang` (BCP 47) when the post says it is in another language than the site. */
+  language?: string | undefined;
   /** File size and mtime (ms) when read: the cache key, and how `renderPosts` knows the file changed. */
   size: number;
   mtimeMs: number;

@@ -282,6 +282,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       published: result.published,
       drafts: content.stats.drafts,
       future: content.stats.future,
+      expired: content.stats.expired,
       skipped: result.skipped,
       cacheHits: content.stats.cacheHits,
       rendered: rendered.posts.length,

@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import { startDaemon, type Daemon, type Job, type JobStatus } from '../schedule/daemon.js';
 import { progressReporter } from '../schedule/progress.js';
 import { nextRuns, validateCron } from '../schedule/slots.js';
-import { watchContent } from '../schedule/watch.js';
+import { concernsPosts, watchContent } from '../schedule/watch.js';
 import { requireContentDir } from '../content/folder.js';
 import { startServer, type RunningServer } from '../server/index.js';
 import { Store } from '../store/index.js';
@@ -145,7 +145,18 @@ export async function startDaemonCommand(options: DaemonCommandOptions): Promise
   // here closes what is open: nothing may keep the process alive after a failed start.
   let watcher: { close(): void } | undefined;
   try {
-    watcher = config.feeds.watch ? watchContent(resolved.paths.content, { debounceMs: 1_000, logger, onChange: () => void daemon?.trigger('feeds', 'content changed') }) : undefined;
+    // Files the build itself writes (feeds, caches, the outbox: inside the content folder for a
+    // Jekyll site whose output is _site/) must not trigger another build.
+    const written = [resolved.paths.output, resolved.paths.state, resolved.paths.outbox];
+    watcher = config.feeds.watch
+      ? watchContent(resolved.paths.content, {
+          debounceMs: 1_000,
+          logger,
+          onChange: (paths) => {
+            if (paths.some((changed) => concernsPosts(changed, resolved.paths.content, written))) void daemon?.trigger('feeds', 'content changed');
+          },
+        })
+      : undefined;
     daemon = startDaemon({
       jobs,
       timeZone: scheduleTimeZone(config),

@@ -77,6 +77,10 @@ export const siteSchema = z
       .prefault({})
       .describe('Default author'),
     timezone: timeZone.default('UTC').describe('Time zone of dates written without an offset, and of the digest'),
+    generator: z
+      .enum(['plain', 'jekyll', 'hugo'])
+      .default('plain')
+      .describe('Whose rules turn post files into URLs, dates and drafts: "jekyll" and "hugo" as those generators compute them, "plain" a folder of Jekyll-style posts'),
   })
   .prefault({});
 
@@ -91,6 +95,55 @@ export const contentSchema = z
       .union([z.literal('auto'), z.number().int().min(0).max(16)])
       .default('auto')
       .describe('Worker threads reading headers when there is no header cache: "auto" (from 20,000 posts, one fewer than the cores, at most 3) or a number (0: the main thread only)'),
+  })
+  .prefault({});
+
+/** Jekyll's named permalink styles (lib/jekyll/configuration.rb STYLE_TO_PERMALINK, Jekyll 4.3). */
+export const PERMALINK_STYLES: Readonly<Record<string, string>> = {
+  none: '/:categories/:title:output_ext',
+  date: '/:categories/:year/:month/:day/:title:output_ext',
+  ordinal: '/:categories/:year/:y_day/:title:output_ext',
+  pretty: '/:categories/:year/:month/:day/:title/',
+  weekdate: '/:categories/:year/W:week/:short_day/:title:output_ext',
+};
+
+const permalinkPattern = z
+  .string()
+  .refine((s) => s.startsWith('/') || Object.hasOwn(PERMALINK_STYLES, s), {
+    message: `must start with "/", e.g. "/:year/:month/:day/:title/", or be one of Jekyll's styles: ${Object.keys(PERMALINK_STYLES).join(', ')}`,
+  })
+  .transform((s) => (Object.hasOwn(PERMALINK_STYLES, s) ? (PERMALINK_STYLES[s] as string) : s));
+
+export const jekyllSchema = z
+  .strictObject({
+    future: z.boolean().default(false).describe('Jekyll `future`: publish posts dated in the future'),
+    defaults: z
+      .array(
+        z.strictObject({
+          scope: z
+            .strictObject({
+              path: z.string().optional().describe('Folder (or glob) the values apply to, relative to the site'),
+              type: z.string().optional().describe('Document type ("posts")'),
+            })
+            .optional(),
+          values: z.record(z.string(), z.unknown()),
+        }),
+      )
+      .default([])
+      .describe('Jekyll `defaults:` (front matter defaults scoped by path and type), as in _config.yml'),
+  })
+  .prefault({});
+
+export const hugoSchema = z
+  .strictObject({
+    permalinks: z
+      .record(z.string(), z.string().min(1))
+      .default({})
+      .describe('Hugo `[permalinks]`: section → pattern (:year :month :monthname :day :weekday :weekdayname :yearday :section :sections :title :slug :filename :slugorfilename, and from Hugo 0.144 :contentbasename :slugorcontentbasename)'),
+    buildFuture: z.boolean().default(false).describe('Hugo `buildFuture`: publish pages whose publishDate is in the future'),
+    buildExpired: z.boolean().default(false).describe('Hugo `buildExpired`: keep pages whose expiryDate has passed'),
+    disablePathToLower: z.boolean().default(false).describe('Hugo `disablePathToLower`: keep the case of URL paths'),
+    removePathAccents: z.boolean().default(false).describe('Hugo `removePathAccents`: drop accents from URL paths'),
   })
   .prefault({});
 
@@ -199,11 +252,11 @@ export const scheduleSchema = z
 export const configSchema = z.strictObject({
   site: siteSchema,
   content: contentSchema,
-  permalink: z
-    .string()
-    .startsWith('/', { message: 'must start with "/", e.g. "/:year/:month/:day/:title/"' })
+  permalink: permalinkPattern
     .default('/:categories/:year/:month/:day/:title.html')
-    .describe("Permalink pattern with Jekyll's placeholders :year :month :day :title :categories (and :i_month :i_day :short_year :slug)"),
+    .describe("Permalink pattern with Jekyll's placeholders (:year :month :day :title :categories :slug ...) or a Jekyll style (pretty, date, ordinal, weekdate, none)"),
+  jekyll: jekyllSchema,
+  hugo: hugoSchema,
   output: outputSchema,
   feeds: feedsSchema,
   digest: digestSchema,

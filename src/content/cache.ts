@@ -36,6 +36,8 @@ interface Line {
   s: number;
   m: number;
   d?: 1;
+  /** Hugo's publishDate and expiryDate (ms), when the post has them. */
+  w?: { f?: number; u?: number };
   h?: {
     u: string;
     t: string;
@@ -47,6 +49,7 @@ interface Line {
     su: string;
     r?: number;
     sl: string;
+    lg?: string;
   };
   pr?: FileProblem[];
 }
@@ -59,11 +62,13 @@ export function cacheLine(entry: FileEntry): string {
 function toLine(e: FileEntry): Line {
   const line: Line = { p: e.sourcePath, s: e.size, m: e.mtimeMs };
   if (e.draft) line.d = 1;
+  if (e.window !== undefined) line.w = { ...(e.window.from === undefined ? {} : { f: e.window.from }), ...(e.window.until === undefined ? {} : { u: e.window.until }) };
   if (e.problems.length > 0) line.pr = e.problems;
   const h = e.header;
   if (h !== undefined) {
     line.h = { u: h.url, t: h.title, dt: h.date.getTime(), up: h.updated.getTime(), a: h.authors, c: h.categories, g: h.tags, su: h.summary, sl: h.slug };
     if (h.readingTime !== undefined) line.h.r = h.readingTime;
+    if (h.language !== undefined) line.h.lg = h.language;
   }
   return line;
 }
@@ -77,12 +82,17 @@ function fromLine(raw: unknown, intern: Intern): FileEntry | undefined {
   const problems = l.pr ?? [];
   if (!Array.isArray(problems) || !problems.every((p) => typeof p === 'object' && p !== null && typeof p.message === 'string')) return undefined;
   const entry: FileEntry = { sourcePath: l.p, size: l.s, mtimeMs: l.m, draft: l.d === 1, problems, header: undefined };
+  if (l.w !== undefined) {
+    if (typeof l.w !== 'object' || l.w === null || (l.w.f !== undefined && !Number.isFinite(l.w.f)) || (l.w.u !== undefined && !Number.isFinite(l.w.u))) return undefined;
+    entry.window = { ...(l.w.f === undefined ? {} : { from: l.w.f }), ...(l.w.u === undefined ? {} : { until: l.w.u }) };
+  }
   const h = l.h;
   if (h !== undefined) {
     if (typeof h !== 'object' || h === null) return undefined;
     if (typeof h.u !== 'string' || typeof h.t !== 'string' || typeof h.su !== 'string' || typeof h.sl !== 'string') return undefined;
     if (!Number.isFinite(h.dt) || !Number.isFinite(h.up) || !isStrings(h.a) || !isStrings(h.c) || !isStrings(h.g)) return undefined;
     if (h.r !== undefined && !Number.isFinite(h.r)) return undefined;
+    if (h.lg !== undefined && typeof h.lg !== 'string') return undefined;
     entry.header = {
       id: h.u,
       url: h.u,
@@ -99,6 +109,7 @@ function fromLine(raw: unknown, intern: Intern): FileEntry | undefined {
       size: l.s,
       mtimeMs: l.m,
     };
+    if (h.lg !== undefined) entry.header.language = h.lg;
   }
   return entry;
 }

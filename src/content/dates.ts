@@ -114,7 +114,7 @@ function formattedWallClock(instant: number, timeZone: string): WallClock {
   return out;
 }
 
-function utcWallClock(instant: number): WallClock {
+export function utcWallClock(instant: number): WallClock {
   const d = new Date(instant);
   return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
 }

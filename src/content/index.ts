@@ -56,7 +56,8 @@ export interface ScanInputs {
 export interface ScanResult {
   /** Every error (the post was skipped) and warning, in file order. */
   problems: Problem[];
-  stats: { files: number; published: number; drafts: number; future: number; skipped: number; cacheHits: number };
+  /** `expired`: Hugo pages past their expiryDate (not published). */
+  stats: { files: number; published: number; drafts: number; future: number; expired: number; skipped: number; cacheHits: number };
   /**
    * With `stamp`: what the scan depended on. Undefined when the same files could give another
    * result next time without a change of stamp: a file could not be read (permissions change no
@@ -74,7 +75,7 @@ export interface ContentResult extends ScanResult {
 
 /** Everything in the config a cached header depends on: change any of it and the cache is rebuilt. */
 function fingerprint(config: Config): string {
-  return JSON.stringify([CACHE_VERSION, config.site.url, config.site.timezone, config.site.author.name, config.permalink, config.content.endMarker ?? null]);
+  return JSON.stringify([CACHE_VERSION, config.site.url, config.site.timezone, config.site.author.name, config.permalink, config.content.endMarker ?? null, config.site.generator, config.jekyll.defaults, config.hugo]);
 }
 
 function interner(): Intern {
@@ -109,7 +110,7 @@ export async function readPosts(options: ReadOptions): Promise<ContentResult> {
  */
 export async function scanPosts(options: ReadOptions, visit: (header: PostHeader) => void): Promise<ScanResult> {
   const { config, contentDir, now, cacheFile } = options;
-  const stats = { files: 0, published: 0, drafts: 0, future: 0, skipped: 0, cacheHits: 0 };
+  const stats = { files: 0, published: 0, drafts: 0, future: 0, expired: 0, skipped: 0, cacheHits: 0 };
 
   try {
     if (!(await stat(contentDir)).isDirectory()) throw new Error('not a folder');
@@ -212,8 +213,18 @@ export async function scanPosts(options: ReadOptions, visit: (header: PostHeader
       stats.drafts++;
       return;
     }
-    const date = header.date.getTime();
-    const future = date > now.getTime();
+    // Hugo: out from its publishDate (when it has one) until its expiryDate.
+    const date = entry.window?.from ?? header.date.getTime();
+    const future = date > now.getTime() && !(config.site.generator === 'jekyll' && config.jekyll.future) && !(config.site.generator === 'hugo' && config.hugo.buildFuture);
+    const until = entry.window?.until;
+    if (until !== undefined && !(config.site.generator === 'hugo' && config.hugo.buildExpired)) {
+      if (until < now.getTime()) {
+        stats.expired++;
+        return;
+      }
+      // Published now, gone at its expiry: the scan's result holds until then.
+      if (until < oldestFuture) oldestFuture = until;
+    }
     const held = owners.holder(header.id);
     const owner = held !== undefined ? order[held] : future ? scheduled.get(header.id)?.sourcePath : undefined;
     if (owner !== undefined) {

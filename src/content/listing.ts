@@ -223,5 +223,28 @@ export async function listPostFiles(config: Config, contentDir: string): Promise
   // Loaded here: a build that reuses a stamped listing does without it.
   const { glob } = await import('tinyglobby');
   const files = await glob(config.content.include, { cwd: contentDir, ignore: config.content.exclude, onlyFiles: true, expandDirectories: false });
-  return (path.sep === '/' ? files : files.map((f) => f.split(path.sep).join('/'))).sort();
+  const listed = (path.sep === '/' ? files : files.map((f) => f.split(path.sep).join('/'))).sort();
+  return config.site.generator === 'hugo' ? hugoPages(listed) : listed;
+}
+
+/**
+ * Hugo's pages among content files: not the list pages (`_index.md`), and of a leaf bundle
+ * (a folder with an `index.md`) only that file: the rest of the folder is its resources.
+ */
+export function hugoPages(files: readonly string[]): string[] {
+  const bundles = new Set<string>();
+  for (const file of files) {
+    const slash = file.lastIndexOf('/');
+    if (/^index\.[^./]+$/.test(file.slice(slash + 1))) bundles.add(file.slice(0, slash + 1));
+  }
+  return files.filter((file) => {
+    const slash = file.lastIndexOf('/');
+    const name = file.slice(slash + 1);
+    if (/^_index\./.test(name)) return false;
+    for (let i = file.indexOf('/'); i !== -1; i = file.indexOf('/', i + 1)) {
+      const folder = file.slice(0, i + 1);
+      if (bundles.has(folder) && !(i === slash && /^index\./.test(name))) return false;
+    }
+    return true;
+  });
 }

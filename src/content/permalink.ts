@@ -73,34 +73,80 @@ export interface PermalinkFacts {
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+/** Day of the week of a calendar day, 0 = Sunday (the time zone is already applied). */
+export function weekday(c: Pick<WallClock, 'year' | 'month' | 'day'>): number {
+  return new Date(Date.UTC(c.year, c.month - 1, c.day)).getUTCDay();
+}
+
+/** Day of the year, 1-based. */
+export function yearDay(c: Pick<WallClock, 'year' | 'month' | 'day'>): number {
+  return Math.round((Date.UTC(c.year, c.month - 1, c.day) - Date.UTC(c.year, 0, 1)) / 86_400_000) + 1;
+}
+
+/** ISO 8601 week-numbering year and week (strftime's %G and %V). */
+export function isoWeek(c: Pick<WallClock, 'year' | 'month' | 'day'>): { year: number; week: number } {
+  const isoDay = weekday(c) || 7; // Monday 1 .. Sunday 7
+  // The Thursday of this week decides the year.
+  const thursday = new Date(Date.UTC(c.year, c.month - 1, c.day + 4 - isoDay));
+  const year = thursday.getUTCFullYear();
+  const week = Math.floor((thursday.getTime() - Date.UTC(year, 0, 1)) / 86_400_000 / 7) + 1;
+  return { year, week };
+}
+
+/**
+ * The date placeholders Jekyll documents (https://jekyllrb.com/docs/permalinks/#placeholders),
+ * each as Jekyll's strftime writes it (English names); undefined for a name that is not one.
+ */
+export function datePlaceholder(name: string, c: WallClock): string | undefined {
+  switch (name) {
+    case 'year':
+      return String(c.year);
+    case 'month':
+      return pad(c.month);
+    case 'day':
+      return pad(c.day);
+    case 'i_month':
+      return String(c.month);
+    case 'i_day':
+      return String(c.day);
+    case 'short_year':
+      return pad(c.year % 100);
+    case 'hour':
+      return pad(c.hour);
+    case 'minute':
+      return pad(c.minute);
+    case 'second':
+      return pad(c.second);
+    case 'y_day':
+      return pad(yearDay(c), 3);
+    case 'short_month':
+      return (MONTHS[c.month - 1] as string).slice(0, 3);
+    case 'long_month':
+      return MONTHS[c.month - 1] as string;
+    case 'w_year':
+      return String(isoWeek(c).year);
+    case 'week':
+      return pad(isoWeek(c).week);
+    case 'w_day':
+      return String(weekday(c) || 7);
+    case 'short_day':
+      return (WEEKDAYS[weekday(c)] as string).slice(0, 3);
+    case 'long_day':
+      return WEEKDAYS[weekday(c)] as string;
+    default:
+      return undefined;
+  }
+}
+
 /** Expands the placeholders of `pattern`; unknown ones stay as written. Runs of `/` collapse. */
 export function expandPermalink(pattern: string, facts: PermalinkFacts): string {
   let w: WallClock | undefined;
   const clock = (): WallClock => (w ??= wallClock(facts.date.getTime(), facts.timeZone));
   const expanded = pattern.replace(PLACEHOLDER, (match, name: string) => {
     switch (name) {
-      case 'year':
-        return String(clock().year);
-      case 'month':
-        return pad(clock().month);
-      case 'day':
-        return pad(clock().day);
-      case 'i_month':
-        return String(clock().month);
-      case 'i_day':
-        return String(clock().day);
-      case 'short_year':
-        return pad(clock().year % 100);
-      case 'hour':
-        return pad(clock().hour);
-      case 'minute':
-        return pad(clock().minute);
-      case 'second':
-        return pad(clock().second);
-      case 'y_day': {
-        const c = clock();
-        return pad(Math.round((Date.UTC(c.year, c.month - 1, c.day) - Date.UTC(c.year, 0, 1)) / 86_400_000) + 1, 3);
-      }
       case 'title':
         return facts.slug;
       case 'slug':
@@ -110,7 +156,7 @@ export function expandPermalink(pattern: string, facts: PermalinkFacts): string 
       case 'output_ext':
         return '.html';
       default:
-        return match;
+        return datePlaceholder(name, clock()) ?? match;
     }
   });
   return expanded.replace(/\/{2,}/g, '/');

@@ -1,8 +1,9 @@
 import { isUtf8 } from 'node:buffer';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { PostHeader } from '../post.js';
-import { buildHeader, type FileProblem, type HeaderCore, type Intern } from './header.js';
+import { buildHeader, type FileProblem, type HeaderCore, type Intern, type PublishWindow } from './header.js';
 import { FrontMatterError, parseFrontMatter, splitFrontMatter } from './frontmatter.js';
 
 /**
@@ -27,6 +28,8 @@ export interface FileEntry {
   header: PostHeader | undefined;
   draft: boolean;
   problems: FileProblem[];
+  /** When the post is out besides its date (Hugo's publishDate and expiryDate). */
+  window?: PublishWindow | undefined;
 }
 
 export class Utf8Error extends Error {
@@ -109,6 +112,7 @@ export interface TextHeader {
   header: HeaderCore | undefined;
   draft: boolean;
   problems: FileProblem[];
+  window?: PublishWindow | undefined;
 }
 
 /** What `headerFromText` may be given besides the text. */
@@ -118,10 +122,12 @@ export interface HeaderContext {
   memo?: MatterMemo | undefined;
   /** The file's size and mtime: the header is then a whole PostHeader. */
   stat?: { size: number; mtimeMs: number } | undefined;
+  /** Hugo: the page's current section path (see HeaderInput). */
+  sections?: string | undefined;
 }
 
 export function headerFromText(text: string, complete: boolean, sourcePath: string, config: Config, context: HeaderContext = {}): TextHeader | 'more' {
-  const { intern, memo, stat } = context;
+  const { intern, memo, stat, sections } = context;
   const split = splitFrontMatter(text, complete);
   if (split.kind === 'unclosed') {
     if (!complete) return 'more';
@@ -143,9 +149,9 @@ export function headerFromText(text: string, complete: boolean, sourcePath: stri
     }
     matter = split.matter;
   }
-  const result = buildHeader({ sourcePath, data, matter, split, complete, stat }, config, intern);
+  const result = buildHeader({ sourcePath, data, matter, split, complete, stat, sections }, config, intern);
   if (result.status === 'more') return 'more';
-  return { sourcePath, header: result.header, draft: result.draft, problems: result.problems };
+  return { sourcePath, header: result.header, draft: result.draft, problems: result.problems, ...(result.window === undefined ? {} : { window: result.window }) };
 }
 
 /**
@@ -172,6 +178,24 @@ const GROWN_CHUNK = 4 * FIRST_CHUNK;
  * pool cost several times the system calls themselves (measured on 10,000 posts: about 0.6 s with
  * 32 FileHandles in flight against 0.18 s in sequence), and the caller yields between batches.
  */
+/**
+ * Hugo's current section of a page: the nearest folder above it with an `_index.md` (a branch
+ * bundle), else its first folder. A leaf bundle's own folder (`posts/foo/` of
+ * `posts/foo/index.md`) is the page, not a section.
+ */
+export function hugoSections(absolutePath: string, sourcePath: string): string {
+  const parts = sourcePath.split('/');
+  const leaf = /^index\.[^.]+$/.test(parts.at(-1) as string);
+  const dirs = parts.slice(0, leaf ? -2 : -1);
+  let folder = path.dirname(absolutePath);
+  if (leaf) folder = path.dirname(folder);
+  for (let n = dirs.length; n > 1; n--) {
+    if (existsSync(path.join(folder, '_index.md'))) return dirs.slice(0, n).join('/');
+    folder = path.dirname(folder);
+  }
+  return dirs[0] ?? '';
+}
+
 export function readHeader(absolutePath: string, sourcePath: string, config: Config, intern?: Intern): FileEntry {
   const fd = openSync(absolutePath, 'r');
   try {
@@ -185,7 +209,7 @@ export function readHeader(absolutePath: string, sourcePath: string, config: Con
     // Decoding is the costly part, not reading: decode a little first, more only when needed.
     let decodeUpTo = FIRST_DECODE;
     let first = true;
-    const context: HeaderContext = { intern, memo: {}, stat: { size, mtimeMs } };
+    const context: HeaderContext = { intern, memo: {}, stat: { size, mtimeMs }, ...(config.site.generator === 'hugo' ? { sections: hugoSections(absolutePath, sourcePath) } : {}) };
     for (;;) {
       while (filled < length) {
         const bytesRead = readSync(fd, buffer, filled, length - filled, filled);
@@ -205,7 +229,7 @@ export function readHeader(absolutePath: string, sourcePath: string, config: Con
         const parsed = headerFromText(text, complete && matterEnd === undefined, sourcePath, config, context);
         if (parsed !== 'more') {
           // Given the stat, buildHeader made the header a whole PostHeader.
-          return { sourcePath, size, mtimeMs, header: parsed.header as PostHeader | undefined, draft: parsed.draft, problems: parsed.problems };
+          return { sourcePath, size, mtimeMs, header: parsed.header as PostHeader | undefined, draft: parsed.draft, problems: parsed.problems, ...(parsed.window === undefined ? {} : { window: parsed.window }) };
         }
         if (matterEnd !== undefined) {
           first = false;

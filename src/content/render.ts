@@ -84,6 +84,7 @@ export async function renderPosts(headers: readonly PostHeader[], options: { con
       readingTime: current.readingTime ?? readingMinutes(htmlText(contentHtml)),
       sourcePath: current.sourcePath,
       slug: current.slug,
+      ...(current.language === undefined ? {} : { language: current.language }),
     };
     return { post, problems };
   });

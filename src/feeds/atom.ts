@@ -48,7 +48,7 @@ export function renderAtom(doc: FeedDocument): string {
   for (const post of doc.posts) {
     const url = canonicalUrl(post.url);
     out.push(
-      '  <entry>',
+      post.language === undefined ? '  <entry>' : `  <entry xml:lang="${attr(post.language)}">`,
       `    <id>${text(canonicalUrl(post.id))}</id>`,
       `    <title>${text(post.title)}</title>`,
       `    <link rel="alternate" type="text/html" href="${attr(url)}"/>`,

@@ -7,7 +7,7 @@ import { cleanText } from './xml.js';
  * What a renderer needs of one post. A `Post` is one; so is a `PostHeader` (no body), which is
  * all a summary-mode set needs.
  */
-export type FeedItem = Pick<PostHeader, 'id' | 'url' | 'title' | 'date' | 'updated' | 'authors' | 'categories' | 'tags' | 'summary'> & {
+export type FeedItem = Pick<PostHeader, 'id' | 'url' | 'title' | 'date' | 'updated' | 'authors' | 'categories' | 'tags' | 'summary' | 'language'> & {
   /** The body as HTML; used only when the set's content is 'full'. */
   contentHtml?: string | undefined;
 };

@@ -42,6 +42,7 @@ export function renderJsonFeed(doc: FeedDocument): string {
         date_modified: rfc3339(itemUpdated(post)),
         authors: itemAuthors(config, post).map((name) => ({ name: cleanText(name) })),
         tags: itemTerms(post).map(cleanText),
+        ...(post.language === undefined ? {} : { language: post.language }),
       };
     }),
   };

@@ -51,6 +51,20 @@ export function watchContent(dir: string, options: WatchOptions): { close(): voi
   };
 }
 
+/**
+ * Whether a change reported under `contentDir` can concern a post: not one inside a folder
+ * feedletter or the generator writes into (the feeds' output folder, the state folder, the
+ * outbox, `_site/` of a Jekyll site whose content folder is the site itself) nor in
+ * node_modules. Without this, a content folder that holds the output folder would rebuild the
+ * feeds because the feeds were written.
+ */
+export function concernsPosts(changed: string, contentDir: string, written: readonly string[]): boolean {
+  if (changed === '.') return true;
+  const absolute = path.resolve(contentDir, ...changed.split('/'));
+  if (changed.split('/').includes('node_modules')) return false;
+  return !written.some((folder) => absolute === folder || absolute.startsWith(`${folder}${path.sep}`));
+}
+
 function ignored(name: string): boolean {
   const base = name.split('/').pop() ?? name;
   return base.startsWith('.') || base.endsWith('~') || base.startsWith('#');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { text } from 'node:stream/consumers';
 import { exportSubscribersCsv, importSubscribersCsv, normaliseEmail, type Subscriber } from '../../src/store/index.js';
 
 describe('normaliseEmail', () => {
@@ -35,9 +36,9 @@ describe('normaliseEmail', () => {
 });
 
 describe('importSubscribersCsv', () => {
-  it('reads a header, BOM, CRLF, quoted fields with commas, quotes and line breaks', () => {
+  it('reads a header, BOM, CRLF, quoted fields with commas, quotes and line breaks', async () => {
     const text = '\uFEFFName,E-Mail,plan\r\n"Doe, John",john@example.org,free\r\n"Say ""hi""",hi@example.org,x\r\n"Two\r\nlines",two@example.org,y\r\n\r\n,bare@example.org,z';
-    const { rows, problems } = importSubscribersCsv(text);
+    const { rows, problems } = await importSubscribersCsv(text);
     expect(problems).toEqual([]);
     expect(rows).toEqual([
       { email: 'john@example.org', name: 'Doe, John' },
@@ -47,9 +48,9 @@ describe('importSubscribersCsv', () => {
     ]);
   });
 
-  it('reports bad rows with their line and skips them, keeps the good ones', () => {
+  it('reports bad rows with their line and skips them, keeps the good ones', async () => {
     const text = 'email,name\nok@example.org,Ok\nbroken,Bad\n,Empty\n"multi\nline@example.org",X\nOK@example.org,Dup\nlast@example.org,Last\n';
-    const { rows, problems } = importSubscribersCsv(text, 'list.csv');
+    const { rows, problems } = await importSubscribersCsv(text, 'list.csv');
     expect(rows.map((r) => r.email)).toEqual(['ok@example.org', 'last@example.org']);
     expect(problems.map((p) => [p.file, p.line, p.severity])).toEqual([
       ['list.csv', 3, 'error'],
@@ -60,30 +61,30 @@ describe('importSubscribersCsv', () => {
     expect(problems[0]?.message).toContain('"broken"');
   });
 
-  it('needs an email column', () => {
-    expect(importSubscribersCsv('name,address\nA,a@example.org\n').problems).toMatchObject([{ line: 1, severity: 'error', message: expect.stringContaining('"email"') }]);
-    expect(importSubscribersCsv('').problems).toMatchObject([{ severity: 'error' }]);
+  it('needs an email column', async () => {
+    expect((await importSubscribersCsv('name,address\nA,a@example.org\n')).problems).toMatchObject([{ line: 1, severity: 'error', message: expect.stringContaining('"email"') }]);
+    expect((await importSubscribersCsv('')).problems).toMatchObject([{ severity: 'error' }]);
   });
 
-  it('reports an unterminated quote', () => {
-    const { rows, problems } = importSubscribersCsv('email\na@example.org\n"b@example.org\n');
+  it('reports an unterminated quote', async () => {
+    const { rows, problems } = await importSubscribersCsv('email\na@example.org\n"b@example.org\n');
     expect(rows.map((r) => r.email)).toEqual(['a@example.org']);
     expect(problems).toMatchObject([{ line: 3, message: expect.stringContaining('never closed') }]);
   });
 });
 
 describe('exportSubscribersCsv', () => {
-  it('writes RFC 4180 CSV that imports back to the same addresses and names', () => {
+  it('writes RFC 4180 CSV that imports back to the same addresses and names', async () => {
     const subscribers: Subscriber[] = [
       { id: 1, email: 'a@example.org', name: 'Doe, "J"', status: 'active', createdAt: new Date('2026-01-01T00:00:00Z'), unsubscribedAt: null },
       { id: 2, email: 'b@example.org', name: null, status: 'unsubscribed', createdAt: new Date('2026-01-02T00:00:00Z'), unsubscribedAt: new Date('2026-02-01T00:00:00Z') },
       { id: 3, email: 'c@example.org', name: '山田 太郎', status: 'active', createdAt: new Date('2026-01-03T00:00:00Z'), unsubscribedAt: null },
     ];
-    const csv = exportSubscribersCsv(subscribers);
+    const csv = await text(exportSubscribersCsv(subscribers));
     expect(csv.split('\r\n')[0]).toBe('email,name,status,created_at,unsubscribed_at');
     expect(csv).toContain('a@example.org,"Doe, ""J""",active,2026-01-01T00:00:00.000Z,\r\n');
     expect(csv).toContain('b@example.org,,unsubscribed,2026-01-02T00:00:00.000Z,2026-02-01T00:00:00.000Z\r\n');
-    const back = importSubscribersCsv(csv);
+    const back = await importSubscribersCsv(csv);
     expect(back.problems).toEqual([]);
     expect(back.rows).toEqual(subscribers.map((s) => ({ email: s.email, name: s.name })));
   });

@@ -364,8 +364,14 @@ imports back to the same subscribers.`,
     .action(async () => {
       const { exportSubscribers } = await import('./commands/subscribers.js');
       const { resolved } = context();
-      for await (const chunk of exportSubscribers(resolved)) {
-        if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+      try {
+        for await (const chunk of exportSubscribers(resolved)) {
+          if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+        }
+      } catch (error) {
+        // The reader went away (`export | head`): stop writing, as cat would. Any other write
+        // error (a full disk behind `> file`) is reported.
+        if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
       }
     });
 

@@ -133,10 +133,11 @@ function importChild(dir: string, file: string): Promise<{ code: number | null; 
 }
 
 describe('subscribers import of 100,000 rows', () => {
-  // A guard, not a benchmark: the whole file read into memory, parsed into an array and added one
-  // transaction per row grew the process by about 185 MB over the same command on an empty list;
-  // streamed and batched it grows by about 60 MB (most of it garbage V8 has not collected yet).
-  it('streams: the process grows by well under 100 MB over an empty import, and every row and bad line is accounted for', async () => {
+  // A guard, not a benchmark. Reading the whole file, parsing it into an array and adding one
+  // transaction per row, this import peaked at 227 MB (132 MB over the same command on an empty
+  // list, 95 MB); streamed and batched it peaks near 150 MB (about 55 MB over the empty list,
+  // most of it garbage V8 has not collected yet, and the set of addresses seen).
+  it('streams: the process grows by less than 90 MB over an empty import, and every row and bad line is accounted for', async () => {
     const rows = 100_000;
     const lines = ['email,name'];
     for (let i = 0; i < rows; i++) {
@@ -164,6 +165,6 @@ describe('subscribers import of 100,000 rows', () => {
     }
     expect(Number.isFinite(big.maxRssMb) && Number.isFinite(floor.maxRssMb), big.stderr).toBe(true);
     const growth = big.maxRssMb - floor.maxRssMb;
-    expect(growth, `peak RSS ${big.maxRssMb.toFixed(0)} MB, ${floor.maxRssMb.toFixed(0)} MB for an empty list`).toBeLessThan(100);
+    expect(growth, `peak RSS ${big.maxRssMb.toFixed(0)} MB, ${floor.maxRssMb.toFixed(0)} MB for an empty list`).toBeLessThan(90);
   }, 300_000);
 });

@@ -171,11 +171,17 @@ describe('exportSubscribersCsv: formula injection', () => {
 
 describe('readSubscribersCsv: streaming', () => {
   it('gives the same rows and lines when the file arrives one character at a time', async () => {
-    const csv = '\uFEFFemail,name\r\n"a@example.org","Two\r\nlines"\r\nbad,X\r\n"b@example.org","x\ny\rz"\nc@example.org\rnot an address\n\n"d@example.org",D';
+    // a BOM and multi-byte characters split between chunks too
+    const csv = '\uFEFFemail,name\r\n"a@example.org","Two\r\nlines"\r\nbad,X\r\n"b@example.org","x\ny\rz"\nc@example.org\rnot an address\n\n"d@example.org",山田 太郎';
     const whole: [string, number][] = [];
     const wholeProblems = await readSubscribersCsv(csv, 'l.csv', (row, line) => whole.push([row.email, line]));
     const byChar: [string, number][] = [];
-    const byCharProblems = await readSubscribersCsv(Readable.from([...Buffer.from(csv)].map((b) => Buffer.from([b]))), 'l.csv', (row, line) => byChar.push([row.email, line]));
+    const names: (string | null)[] = [];
+    const byCharProblems = await readSubscribersCsv(Readable.from([...Buffer.from(csv)].map((b) => Buffer.from([b]))), 'l.csv', (row, line) => {
+      byChar.push([row.email, line]);
+      names.push(row.name);
+    });
+    expect(names).toEqual(['Two\r\nlines', 'x\ny\rz', null, '山田 太郎']);
     expect(whole).toEqual([
       ['a@example.org', 2],
       ['b@example.org', 5],

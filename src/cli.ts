@@ -4,6 +4,7 @@
  * Every command is a plain function in src/commands/ taking an options object; this file wires
  * flags to them.
  */
+import { once } from 'node:events';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, ConfigError } from './config/load.js';
@@ -355,10 +356,19 @@ SIGTERM or SIGINT: finish the message in flight, record state, exit 0 (a second 
   subscribers
     .command('import <file>')
     .description('add the addresses of a CSV file with an "email" column (and optional "name")')
+    .addHelpText(
+      'after',
+      `
+The header row names the columns (any order and case; others are ignored). Each bad row is
+reported with its line and skipped; a repeated address is kept once; an address already there
+stays as it is (an unsubscribed one is not re-subscribed). One ' in front of a value that then
+starts with =, +, -, @, a tab or a CR is removed: "subscribers export" adds it against formula
+injection in spreadsheets.`,
+    )
     .action(async (file: string) => {
       const { importSubscribers } = await import('./commands/subscribers.js');
       const { resolved, now } = context();
-      const result = importSubscribers(resolved, file, now);
+      const result = await importSubscribers(resolved, file, now);
       printProblems(result.problems);
       out(`imported: ${result.added} added, ${result.existing} already there, ${result.problems.length} rows with errors`);
       if (result.problems.length > 0) setExit(EXIT.partial);
@@ -366,10 +376,26 @@ SIGTERM or SIGINT: finish the message in flight, record state, exit 0 (a second 
   subscribers
     .command('export')
     .description('print every subscriber as CSV')
+    .addHelpText(
+      'after',
+      `
+A name or address that starts with =, +, -, @, a tab or a CR (or a full-width ＝＋－＠) is written
+with a ' in front ('=HYPERLINK(...)), so that a spreadsheet shows it as text instead of running it
+as a formula (OWASP, CSV injection). "subscribers import" removes that one ', so an export
+imports back to the same subscribers.`,
+    )
     .action(async () => {
       const { exportSubscribers } = await import('./commands/subscribers.js');
       const { resolved } = context();
-      process.stdout.write(exportSubscribers(resolved));
+      try {
+        for await (const chunk of exportSubscribers(resolved)) {
+          if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+        }
+      } catch (error) {
+        // The reader went away (`export | head`): stop writing, as cat would. Any other write
+        // error (a full disk behind `> file`) is reported.
+        if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
+      }
     });
 
   program

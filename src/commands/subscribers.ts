@@ -1,9 +1,24 @@
-import { readFileSync } from 'node:fs';
+import { createReadStream, openSync, type ReadStream } from 'node:fs';
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/schema.js';
 import { FeedletterError, type Problem } from '../errors.js';
-import { exportSubscribersCsv, importSubscribersCsv } from '../store/csv.js';
+import { exportSubscribersCsv, readSubscribersCsv, type CsvSubscriberRow } from '../store/csv.js';
 import { Store, type Subscriber } from '../store/index.js';
+
+/** A failure of the file system while reading (EISDIR, EIO, ...), not of the store or a bug. */
+function isReadError(error: unknown): boolean {
+  return error instanceof Error && 'syscall' in error && (error as NodeJS.ErrnoException).syscall === 'read';
+}
+
+/** `withStore` for an async `fn`. */
+async function withStoreAsync<T>(resolved: ResolvedConfig, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = Store.open(resolved.paths.state);
+  try {
+    return await fn(store);
+  } finally {
+    store.close();
+  }
+}
 
 /** Run `fn` with the store open, and always close it. */
 function withStore<T>(resolved: ResolvedConfig, fn: (store: Store) => T): T {
@@ -27,8 +42,17 @@ export function listSubscribers(resolved: ResolvedConfig, status: Subscriber['st
   return withStore(resolved, (store) => store.listSubscribers(status ? { status } : undefined));
 }
 
-export function exportSubscribers(resolved: ResolvedConfig): string {
-  return withStore(resolved, (store) => exportSubscribersCsv(store.iterateSubscribers()));
+/**
+ * Every subscriber as CSV (`exportSubscribersCsv`), streamed from the store a page at a time;
+ * the store is closed when the stream is read to its end or abandoned.
+ */
+export async function* exportSubscribers(resolved: ResolvedConfig): AsyncGenerator<string | Buffer> {
+  const store = Store.open(resolved.paths.state);
+  try {
+    for await (const chunk of exportSubscribersCsv(store.iterateSubscribers())) yield chunk as string | Buffer;
+  } finally {
+    store.close();
+  }
 }
 
 export interface ImportResult {
@@ -37,29 +61,48 @@ export interface ImportResult {
   problems: Problem[];
 }
 
-/** CSV with an `email` column and an optional `name` column. Bad rows are reported and skipped. */
-export function importSubscribers(resolved: ResolvedConfig, file: string, now: Date): ImportResult {
+/** Rows per transaction of an import: a few milliseconds of write lock each. */
+const IMPORT_BATCH = 1000;
+
+/**
+ * CSV with an `email` column and an optional `name` column, read as a stream and added in
+ * batches (one transaction each). Bad rows are reported and skipped. An address already there
+ * (also one that unsubscribed) is left as it is.
+ */
+export async function importSubscribers(resolved: ResolvedConfig, file: string, now: Date): Promise<ImportResult> {
   const full = path.resolve(resolved.cwd, file);
-  let text: string;
+  let input: ReadStream;
   try {
-    text = readFileSync(full, 'utf8');
+    // Opened before the store, so that a wrong path creates no state folder.
+    input = createReadStream('', { fd: openSync(full, 'r') });
   } catch (cause) {
     throw new FeedletterError('INPUT_INVALID', `${file}: cannot read the file`, { cause, hint: 'give the path of a CSV file with an "email" column' });
   }
-  const parsed = importSubscribersCsv(text);
-  const problems = parsed.problems.map((problem) => ({ ...problem, file }));
-  return withStore(resolved, (store) => {
-    let added = 0;
-    let existing = 0;
-    for (const row of parsed.rows) {
+  try {
+    return await withStoreAsync(resolved, async (store) => {
+      let added = 0;
+      let existing = 0;
+      let batch: CsvSubscriberRow[] = [];
+      const flush = (): void => {
+        const counts = store.addSubscribers(batch, now);
+        added += counts.added;
+        existing += counts.existing;
+        batch = [];
+      };
+      let problems: Problem[];
       try {
-        if (store.addSubscriber(row.email, row.name, now).created) added++;
-        else existing++;
-      } catch (error) {
-        if (!(error instanceof FeedletterError)) throw error;
-        problems.push({ file, field: 'email', message: error.message, ...(error.hint ? { hint: error.hint } : {}), severity: 'error' });
+        problems = await readSubscribersCsv(input, file, (row) => {
+          batch.push(row);
+          if (batch.length >= IMPORT_BATCH) flush();
+        });
+      } catch (cause) {
+        if (!isReadError(cause)) throw cause;
+        throw new FeedletterError('INPUT_INVALID', `${file}: cannot read the file`, { cause, hint: 'give the path of a CSV file with an "email" column' });
       }
-    }
-    return { added, existing, problems };
-  });
+      flush();
+      return { added, existing, problems };
+    });
+  } finally {
+    input.destroy();
+  }
 }

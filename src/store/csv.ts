@@ -1,5 +1,9 @@
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CsvError, parse, type Options as ParseOptions } from 'csv-parse';
+import { stringify } from 'csv-stringify';
 import { isFeedletterError, type Problem } from '../errors.js';
-import { normaliseEmail } from './email.js';
+import { normaliseEmail, normaliseName } from './email.js';
 import type { Subscriber } from './store.js';
 
 export interface CsvSubscriberRow {
@@ -7,136 +11,182 @@ export interface CsvSubscriberRow {
   name: string | null;
 }
 
-interface CsvRecord {
-  /** 1-based line where the record starts (a quoted field may span lines). */
-  line: number;
-  fields: string[];
-}
-
-/** RFC 4180 records: quoted fields with `""` escapes and line breaks, CRLF or LF, a leading BOM. */
-function parseRecords(text: string): { records: CsvRecord[]; unterminatedAt: number | undefined } {
-  const source = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  const records: CsvRecord[] = [];
-  let fields: string[] = [];
-  let field = '';
-  let line = 1;
-  let recordLine = 1;
-  let inQuotes = false;
-  let quoteLine = 0;
-  let i = 0;
-  const endRecord = (): void => {
-    fields.push(field);
-    records.push({ line: recordLine, fields });
-    fields = [];
-    field = '';
-  };
-  while (i < source.length) {
-    const ch = source[i];
-    if (inQuotes) {
-      if (ch === '"') {
-        if (source[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        inQuotes = false;
-        i++;
-        continue;
-      }
-      if (ch === '\n') line++;
-      field += ch;
-      i++;
-      continue;
-    }
-    if (ch === '"' && field.trim() === '') {
-      inQuotes = true;
-      quoteLine = line;
-      field = '';
-      i++;
-    } else if (ch === ',') {
-      fields.push(field);
-      field = '';
-      i++;
-    } else if (ch === '\r' || ch === '\n') {
-      endRecord();
-      i += ch === '\r' && source[i + 1] === '\n' ? 2 : 1;
-      line++;
-      recordLine = line;
-    } else {
-      field += ch;
-      i++;
-    }
-  }
-  if (inQuotes) return { records, unterminatedAt: quoteLine };
-  if (field !== '' || fields.length > 0) endRecord();
-  return { records, unterminatedAt: undefined };
-}
+/**
+ * First characters that make a spreadsheet (Excel, LibreOffice, Google Sheets, Numbers) read a
+ * cell as a formula: `=`, `+`, `-`, `@`, tab, CR (OWASP, "CSV Injection"), and the full-width
+ * `＝＋－＠` that Numbers folds into them. The same set as csv-stringify's `escape_formulas`.
+ */
+const FORMULA_START = '=+\\-@\\t\\r\\uFF1D\\uFF0B\\uFF0D\\uFF20';
+/** A value that would need a `'` on export: a formula start, after any number of `'`. */
+const NEEDS_QUOTE_MARK = new RegExp(`^'*[${FORMULA_START}]`, 'u');
+/** A value as exported with a `'` in front of it: one `'` or more, then a formula start. */
+const HAS_QUOTE_MARK = new RegExp(`^'+[${FORMULA_START}]`, 'u');
 
 /**
- * Reads a subscriber list: a header row naming an `email` column and optionally a `name` column
- * (any order, any case, other columns ignored, so an export of ours or of another service
- * imports as is). Each bad row is reported with its line and skipped; the good ones are returned
- * with their addresses normalised. A repeated address is kept once, with a warning.
+ * The cell as written: a value that starts with a formula character gets a `'` in front
+ * (`=HYPERLINK(…)` → `'=HYPERLINK(…)`), so a spreadsheet shows it as text instead of running it.
+ * A value that already starts with `'` before such a character gets one more, so that
+ * `fromCell` (which removes exactly one) gives back every value exactly: `'=x` → `''=x` → `'=x`.
  */
-export function importSubscribersCsv(text: string, file = 'subscribers.csv'): { rows: CsvSubscriberRow[]; problems: Problem[] } {
+export function toCell(value: string): string {
+  return NEEDS_QUOTE_MARK.test(value) ? `'${value}` : value;
+}
+
+/** The inverse of `toCell`: one leading `'` before a formula character is removed. */
+export function fromCell(value: string): string {
+  return HAS_QUOTE_MARK.test(value) ? value.slice(1) : value;
+}
+
+/** Longest record accepted (64 KiB): a quote never closed stops here instead of filling memory. */
+const MAX_RECORD_BYTES = 64 * 1024;
+
+/** Line breaks inside a record's fields (a quoted field may span lines); CRLF is one. */
+function lineBreaks(fields: readonly string[]): number {
+  let count = 0;
+  for (const field of fields) count += field.match(/\r\n|\r|\n/g)?.length ?? 0;
+  return count;
+}
+
+/** Something `readSubscribersCsv` can read: a file stream, any byte or text stream, or a string. */
+export type CsvInput = Readable | AsyncIterable<string | Buffer> | Iterable<string | Buffer> | string;
+
+/**
+ * Reads a subscriber list as a stream (csv-parse, RFC 4180: quoted fields with `""` and line
+ * breaks, CRLF or LF or CR, a leading BOM), calling `onRow` for each good row, in order, with
+ * the line where the row starts. The list has a header row naming an `email` column and
+ * optionally a `name` column (any order, any case, other columns ignored, so an export of ours
+ * or of another service imports as is). Each bad row is reported with its line and skipped;
+ * addresses are normalised (`normaliseEmail`), names checked (`normaliseName`, which the store
+ * applies) and trimmed, and a value exported
+ * with a `'` against formula injection (`toCell`) has it removed. A repeated address is kept
+ * once, with a warning. A quote never closed ends the reading there, reported. Returns the
+ * problems, in line order. Anything `onRow` throws, and a read error of the input, are thrown.
+ *
+ * Memory: one record at a time, plus the lower-cased addresses seen (for the repeats).
+ */
+export async function readSubscribersCsv(input: CsvInput, file: string, onRow: (row: CsvSubscriberRow, line: number) => void): Promise<Problem[]> {
   const problems: Problem[] = [];
-  const rows: CsvSubscriberRow[] = [];
-  const { records, unterminatedAt } = parseRecords(text);
-  const nonEmpty = records.filter((r) => r.fields.some((f) => f.trim() !== ''));
-  const header = nonEmpty[0];
-  if (header === undefined) {
-    problems.push({ file, message: 'the file has no header row', hint: 'start with a line "email,name"', severity: 'error' });
-    return { rows, problems };
-  }
-  const columns = header.fields.map((f) => f.trim().toLowerCase());
-  const emailAt = columns.findIndex((c) => c === 'email' || c === 'e-mail' || c === 'email address');
-  const nameAt = columns.indexOf('name');
-  if (emailAt === -1) {
-    problems.push({ file, line: header.line, message: 'no "email" column in the header row', hint: 'start with a line "email,name"', severity: 'error' });
-    return { rows, problems };
-  }
   const seen = new Set<string>();
-  for (const record of nonEmpty.slice(1)) {
-    const raw = record.fields[emailAt];
-    if (raw === undefined || raw.trim() === '') {
-      problems.push({ file, line: record.line, field: 'email', message: 'no address in this row', severity: 'error' });
-      continue;
+  /** Line where the next record starts. Counted here: csv-parse's `info.lines` counts a CRLF inside quotes twice. */
+  let line = 1;
+  let columns: { emailAt: number; nameAt: number } | undefined;
+  let headerSeen = false;
+
+  const take = (fields: string[], at: number): void => {
+    if (fields.every((f) => f.trim() === '')) return;
+    if (!headerSeen) {
+      headerSeen = true;
+      const names = fields.map((f) => f.trim().toLowerCase());
+      const emailAt = names.findIndex((c) => c === 'email' || c === 'e-mail' || c === 'email address');
+      if (emailAt === -1) {
+        problems.push({ file, line: at, message: 'no "email" column in the header row', hint: 'start with a line "email,name"', severity: 'error' });
+        return;
+      }
+      columns = { emailAt, nameAt: names.indexOf('name') };
+      return;
+    }
+    if (columns === undefined) return;
+    const raw = fromCell((fields[columns.emailAt] ?? '').trim());
+    if (raw === '') {
+      problems.push({ file, line: at, field: 'email', message: 'no address in this row', severity: 'error' });
+      return;
     }
     let email: string;
+    let name: string | null;
+    let field = 'email';
     try {
       email = normaliseEmail(raw);
+      field = 'name';
+      name = columns.nameAt === -1 ? null : fromCell((fields[columns.nameAt] ?? '').trim()) || null;
+      // Checked here to report it with its line; the store cleans it (`Store.addSubscriber`).
+      normaliseName(name);
     } catch (error) {
       if (!isFeedletterError(error)) throw error;
-      problems.push({ file, line: record.line, field: 'email', message: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }), severity: 'error' });
-      continue;
+      problems.push({ file, line: at, field, message: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }), severity: 'error' });
+      return;
     }
     const key = email.toLowerCase();
     if (seen.has(key)) {
-      problems.push({ file, line: record.line, field: 'email', message: `"${email}" appears more than once; kept the first`, severity: 'warning' });
-      continue;
+      problems.push({ file, line: at, field: 'email', message: `"${email}" appears more than once; kept the first`, severity: 'warning' });
+      return;
     }
     seen.add(key);
-    const name = nameAt === -1 ? '' : (record.fields[nameAt] ?? '').trim();
-    rows.push({ email, name: name === '' ? null : name });
-  }
-  if (unterminatedAt !== undefined) {
-    problems.push({ file, line: unterminatedAt, message: 'a quoted field is never closed; the rest of the file was skipped', hint: 'close the quote with "', severity: 'error' });
-  }
-  return { rows, problems };
-}
+    onRow({ email, name }, at);
+  };
 
-function csvField(value: string): string {
-  return /[",\r\n]/.test(value) || value !== value.trim() ? `"${value.replaceAll('"', '""')}"` : value;
+  const options: ParseOptions = {
+    bom: true,
+    // A row may have fewer or more fields than the header; a missing name is no name.
+    relax_column_count: true,
+    // A quote inside an unquoted field (`Dwayne "The Rock" J`) is a character, as most writers mean it.
+    relax_quotes: true,
+    // Spaces before an opening quote (`a@example.org, "Doe, J"`).
+    ltrim: true,
+    // Explicit, not detected from the first line: a file may mix them (rows appended by another tool).
+    record_delimiter: ['\r\n', '\n', '\r'],
+    max_record_size: MAX_RECORD_BYTES,
+    // Each record is handled here, synchronously and in order, and nothing is queued: a parse
+    // error then cannot drop rows read before it (a destroyed stream discards its buffer).
+    on_record: (record: string[]) => {
+      const at = line;
+      line += 1 + lineBreaks(record);
+      take(record, at);
+      return null;
+    },
+  };
+  const source = typeof input === 'string' ? Readable.from([input]) : input instanceof Readable ? input : Readable.from(input);
+  const sink = new Writable({ objectMode: true, write: (_chunk: unknown, _encoding, done) => done() });
+  try {
+    await pipeline(source, parse(options), sink);
+  } catch (error) {
+    if (!(error instanceof CsvError)) throw error;
+    if (error.code === 'CSV_QUOTE_NOT_CLOSED') {
+      problems.push({ file, line, message: 'a quoted field is never closed; the rest of the file was skipped', hint: 'close the quote with "', severity: 'error' });
+    } else if (error.code === 'CSV_MAX_RECORD_SIZE') {
+      problems.push({
+        file,
+        line,
+        message: `the row starting here is longer than ${MAX_RECORD_BYTES / 1024} KiB (a quote never closed?); the rest of the file was skipped`,
+        hint: 'close the quote with ", or split the row',
+        severity: 'error',
+      });
+    } else {
+      problems.push({ file, line, message: `${error.message}; the rest of the file was skipped`, severity: 'error' });
+    }
+  }
+  if (!headerSeen) problems.push({ file, message: 'the file has no header row', hint: 'start with a line "email,name"', severity: 'error' });
+  return problems;
 }
 
 /**
- * `email,name,status,created_at,unsubscribed_at` with CRLF line ends (RFC 4180), one row per
- * subscriber given. `importSubscribersCsv` reads it back (it ignores the extra columns).
+ * `readSubscribersCsv` collecting the rows: for a list that fits in memory (tests, small files).
  */
-export function exportSubscribersCsv(subscribers: Iterable<Subscriber>): string {
-  const lines = ['email,name,status,created_at,unsubscribed_at'];
+export async function importSubscribersCsv(input: CsvInput, file = 'subscribers.csv'): Promise<{ rows: CsvSubscriberRow[]; problems: Problem[] }> {
+  const rows: CsvSubscriberRow[] = [];
+  const problems = await readSubscribersCsv(input, file, (row) => rows.push(row));
+  return { rows, problems };
+}
+
+/** The columns of an export, in order. */
+export const EXPORT_COLUMNS = ['email', 'name', 'status', 'created_at', 'unsubscribed_at'] as const;
+
+function* exportRecords(subscribers: Iterable<Subscriber>): Generator<string[]> {
   for (const s of subscribers) {
-    lines.push([s.email, s.name ?? '', s.status, s.createdAt.toISOString(), s.unsubscribedAt?.toISOString() ?? ''].map(csvField).join(','));
+    yield [toCell(s.email), toCell(s.name ?? ''), s.status, s.createdAt.toISOString(), s.unsubscribedAt?.toISOString() ?? ''];
   }
-  return `${lines.join('\r\n')}\r\n`;
+}
+
+/**
+ * `email,name,status,created_at,unsubscribed_at` with CRLF line ends (RFC 4180, csv-stringify),
+ * one row per subscriber, as a stream that reads `subscribers` as it is read (so an iterator
+ * over the store never holds the whole list). A cell that a spreadsheet would run as a formula
+ * gets a `'` in front (`toCell`); `readSubscribersCsv` removes it, so an export imports back to
+ * the same addresses and names (it ignores the extra columns).
+ */
+export function exportSubscribersCsv(subscribers: Iterable<Subscriber>): Readable {
+  const stringifier = stringify({ header: true, columns: [...EXPORT_COLUMNS], record_delimiter: 'windows' });
+  // An error of either side destroys the other; a failed read reaches the reader of `stringifier`
+  // as its error, so the rejection here has nothing to add.
+  pipeline(Readable.from(exportRecords(subscribers)), stringifier).catch(() => undefined);
+  return stringifier;
 }

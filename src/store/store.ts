@@ -283,6 +283,26 @@ export class Store {
   }
 
   /**
+   * `addSubscriber` for each row, all in one transaction: a bulk import commits once per batch
+   * instead of once per address (a 100,000-row list in seconds, not minutes), and a batch is
+   * there entirely or not at all. Same rules as `addSubscriber` (no reactivation); an invalid
+   * row throws and rolls the batch back, so callers validate first.
+   */
+  addSubscribers(rows: Iterable<{ email: string; name: string | null }>, now: Date): { added: number; existing: number } {
+    return this.db
+      .transaction(() => {
+        let added = 0;
+        let existing = 0;
+        for (const row of rows) {
+          if (this.addSubscriber(row.email, row.name, now).created) added++;
+          else existing++;
+        }
+        return { added, existing };
+      })
+      .immediate();
+  }
+
+  /**
    * Marks the address unsubscribed. The row stays, so the address is never mailed again (and a
    * later import does not bring it back); its pending deliveries are cancelled. True when this
    * call unsubscribed an active subscriber; false when unknown or already unsubscribed.

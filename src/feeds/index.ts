@@ -6,6 +6,7 @@ import type { Post } from '../post.js';
 import type { FeedItem } from './document.js';
 import { feedWorkers, writeSets, type SetJob } from './parallel.js';
 import type { FeedSet } from './plan.js';
+import { sanitizeFeedHtml } from './sanitize.js';
 import { FeedWriteError } from './set-writer.js';
 
 export { renderAtom } from './atom.js';
@@ -52,12 +53,22 @@ export async function writeFeeds(options: WriteFeedsOptions): Promise<BuildFeeds
   const { rss, atom, json } = config.feeds;
   const result: BuildFeedsResult = { written: [], unchanged: [], removed: [] };
   const jobs: SetJob[] = [];
+  // Bodies made safe once per post, whatever the number of sets and formats carrying it, and
+  // only for the posts of sets being written with full content.
+  const safe = new Map<string, FeedItem>();
+  const itemOf = (header: FeedItem): FeedItem => {
+    const post = posts.get(header.id);
+    if (post === undefined || !config.feeds.sanitize) return post ?? header;
+    let item = safe.get(post.id);
+    if (item === undefined) safe.set(post.id, (item = { ...post, contentHtml: sanitizeFeedHtml(post.contentHtml, { embedHosts: config.feeds.embedHosts }) }));
+    return item;
+  };
   for (const set of sets) {
     if (options.current?.has(set.dir)) {
       for (const name of [rss, atom, json]) result.unchanged.push(set.dir === '' ? name : `${set.dir}/${name}`);
       continue;
     }
-    jobs.push({ set, items: set.posts.map((header): FeedItem => posts.get(header.id) ?? header) });
+    jobs.push({ set, items: set.posts.map((header): FeedItem => (set.content === 'full' ? itemOf(header) : (posts.get(header.id) ?? header))) });
   }
 
   try {

@@ -13,7 +13,7 @@ import type { FeedSet } from './plan.js';
  *
  * Bump VERSION whenever the renderers' output changes, so an upgrade rewrites every feed.
  */
-const VERSION = 1;
+const VERSION = 2;
 
 export interface FileStamp {
   size: number;

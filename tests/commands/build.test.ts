@@ -86,7 +86,7 @@ describe('build: incremental', () => {
     expect(again.rendered).toBe(2);
     expect(again.feeds.written).toEqual([]);
     expect(again.feeds.unchanged.length).toBeGreaterThan(0);
-    expect(JSON.parse(readFileSync(path.join(dir, '.feedletter/cache/feeds.json'), 'utf8')).version).toBe(1);
+    expect(JSON.parse(readFileSync(path.join(dir, '.feedletter/cache/feeds.json'), 'utf8')).version).toBe(2);
   });
 });
 

@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/schema.js';
 import { CACHE_VERSION } from '../content/cache.js';
+import { problemFile } from '../content/util.js';
 import type { ScanResult } from '../content/index.js';
 import { isListingStamp, stampPosts, type ListingStampResult } from '../content/listing.js';
 import type { Problem } from '../errors.js';
@@ -146,6 +147,30 @@ async function unchangedBuild(resolved: ResolvedConfig, now: Date, manifest: Fee
   return snapshot;
 }
 
+/** One warning per post that a feed file carries as summary + link (or leaves out) to stay within feeds.maxBytes. */
+function trimmedProblems(resolved: ResolvedConfig, trimmed: BuildFeedsResult['trimmed']): Problem[] {
+  const byPost = new Map<string, { sourcePath: string | undefined; id: string; summary: string[]; dropped: string[] }>();
+  for (const t of trimmed) {
+    const key = `${t.sourcePath ?? ''}\n${t.id}`;
+    let entry = byPost.get(key);
+    if (entry === undefined) byPost.set(key, (entry = { sourcePath: t.sourcePath, id: t.id, summary: [], dropped: [] }));
+    entry[t.how === 'summary' ? 'summary' : 'dropped'].push(t.file);
+  }
+  const limit = `feeds.maxBytes (${resolved.config.feeds.maxBytes} bytes)`;
+  return [...byPost.values()].map((entry) => ({
+    file: entry.sourcePath === undefined ? entry.id : problemFile(resolved.config, resolved.paths.content, entry.sourcePath),
+    field: 'feeds.maxBytes',
+    message: [
+      entry.summary.length > 0 ? `carried as summary + link in ${entry.summary.join(', ')} to keep within ${limit}` : '',
+      entry.dropped.length > 0 ? `left out of ${entry.dropped.join(', ')}: even as a summary it would pass ${limit}` : '',
+    ]
+      .filter((part) => part !== '')
+      .join('; '),
+    hint: 'shorten the post or raise feeds.maxBytes; readers still get its summary and link',
+    severity: 'warning' as const,
+  }));
+}
+
 /**
  * `feedletter build`: read every post's header, render only the posts a full-content feed
  * carries, write the feeds. One bad post is reported and skipped; the rest are written.
@@ -162,7 +187,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const unchanged = await unchangedBuild(resolved, now, manifest, manifestFile, fingerprint);
   if (unchanged !== undefined) {
     const files = Object.values(manifest.sets).flatMap((set) => Object.keys(set.files));
-    const result: BuildResult = { problems: unchanged.problems, skipped: unchanged.stats.skipped, published: unchanged.stats.published, rendered: 0, feeds: { written: [], unchanged: files.sort(), removed: [] } };
+    const result: BuildResult = { problems: unchanged.problems, skipped: unchanged.stats.skipped, published: unchanged.stats.published, rendered: 0, feeds: { written: [], unchanged: files.sort(), removed: [], trimmed: [] } };
     options.logger?.info(
       {
         job: 'build',
@@ -235,7 +260,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     next.snapshot = snapshot;
   }
   await saveManifest(manifestFile, next);
-  const problems = [...content.problems, ...rendered.problems];
+  const problems = [...content.problems, ...rendered.problems, ...trimmedProblems(resolved, feeds.trimmed)];
   const result: BuildResult = {
     problems,
     skipped: content.stats.skipped + unrendered.size,

@@ -123,6 +123,12 @@ export const feedsSchema = z
       .array(z.string().regex(/^[A-Za-z0-9.-]+$/, { message: 'a host name, e.g. "www.youtube.com"' }))
       .default(() => [...DEFAULT_EMBED_HOSTS])
       .describe('With sanitize: iframes are kept only from these hosts (exact names); any other becomes a link'),
+    maxBytes: z
+      .number()
+      .int()
+      .min(10_000)
+      .default(1_048_576)
+      .describe('No feed file grows past this many bytes: the oldest items carry their summary and a link instead of the full post'),
   })
   .prefault({});
 

@@ -10,6 +10,8 @@ import { cleanText } from './xml.js';
 export type FeedItem = Pick<PostHeader, 'id' | 'url' | 'title' | 'date' | 'updated' | 'authors' | 'categories' | 'tags' | 'summary'> & {
   /** The body as HTML; used only when the set's content is 'full'. */
   contentHtml?: string | undefined;
+  /** The post's file (relative to the content folder), to name it in a warning. */
+  sourcePath?: string | undefined;
 };
 
 export interface FeedDocument {

@@ -22,6 +22,16 @@ export interface BuildFeedsResult {
   written: string[];
   unchanged: string[];
   removed: string[];
+  /** Posts a feed file carries as summary + link, or leaves out, to stay within `feeds.maxBytes`. */
+  trimmed: TrimmedPost[];
+}
+
+export interface TrimmedPost {
+  /** The feed file, relative to the output folder. */
+  file: string;
+  id: string;
+  sourcePath: string | undefined;
+  how: 'summary' | 'dropped';
 }
 
 export interface WriteFeedsOptions {
@@ -51,7 +61,7 @@ const TERM_FOLDERS = ['categories', 'tags'] as const;
 export async function writeFeeds(options: WriteFeedsOptions): Promise<BuildFeedsResult> {
   const { config, outputDir, sets, posts } = options;
   const { rss, atom, json } = config.feeds;
-  const result: BuildFeedsResult = { written: [], unchanged: [], removed: [] };
+  const result: BuildFeedsResult = { written: [], unchanged: [], removed: [], trimmed: [] };
   const jobs: SetJob[] = [];
   // Bodies made safe once per post, whatever the number of sets and formats carrying it, and
   // only for the posts of sets being written with full content.
@@ -73,7 +83,11 @@ export async function writeFeeds(options: WriteFeedsOptions): Promise<BuildFeeds
 
   try {
     const { outcomes } = await writeSets(jobs, { config, outputDir, workers: options.workers ?? feedWorkers(jobs.length) });
-    for (const { relative, outcome } of outcomes) result[outcome].push(relative);
+    for (const { relative, outcome, degraded, dropped } of outcomes) {
+      result[outcome].push(relative);
+      for (const ref of degraded ?? []) result.trimmed.push({ file: relative, ...ref, how: 'summary' });
+      for (const ref of dropped ?? []) result.trimmed.push({ file: relative, ...ref, how: 'dropped' });
+    }
   } catch (cause) {
     if (!(cause instanceof FeedWriteError)) throw cause;
     throw new FeedletterError('INPUT_INVALID', `cannot write the feed ${cause.relative}: ${cause.message}`, {
@@ -86,6 +100,7 @@ export async function writeFeeds(options: WriteFeedsOptions): Promise<BuildFeeds
   result.removed = await removeStale(outputDir, live, [rss, atom, json]);
   result.written.sort();
   result.unchanged.sort();
+  result.trimmed.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return result;
 }
 

@@ -260,7 +260,14 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     next.snapshot = snapshot;
   }
   await saveManifest(manifestFile, next);
-  const problems = [...content.problems, ...rendered.problems, ...trimmedProblems(resolved, feeds.trimmed)];
+  const collisions: Problem[] = planner.notices.map((notice) => ({
+    file: notice.post === undefined ? resolved.config.content.dir : problemFile(config, resolved.paths.content, notice.post.sourcePath),
+    field: notice.kind === 'tag' ? 'tags' : 'categories',
+    message: `"${notice.term}" and "${notice.other}" make the same URL; "${notice.term}" gets ${notice.kind === 'tag' ? 'tags' : 'categories'}/${notice.slug}/`,
+    hint: `spell the two ${notice.kind === 'tag' ? 'tags' : 'categories'} alike if they mean the same, or more apart if not`,
+    severity: 'warning',
+  }));
+  const problems = [...content.problems, ...rendered.problems, ...collisions, ...trimmedProblems(resolved, feeds.trimmed)];
   const result: BuildResult = {
     problems,
     skipped: content.stats.skipped + unrendered.size,

@@ -8,6 +8,7 @@ import type { ScanResult } from '../content/index.js';
 import { isListingStamp, stampPosts, type ListingStampResult } from '../content/listing.js';
 import type { Problem } from '../errors.js';
 import type { BuildFeedsResult } from '../feeds/index.js';
+import type { PingResult } from '../feeds/websub.js';
 import { currentSets, filesUnchanged, fingerprintSet, loadManifest, saveManifest, setFiles, stampOf, type FeedManifest, type FileStamp } from '../feeds/manifest.js';
 import type { Logger } from '../log.js';
 import type { Post, PostHeader } from '../post.js';
@@ -26,6 +27,8 @@ export interface BuildResult {
   /** Posts whose markdown was rendered: only those of feed sets that needed writing. */
   rendered: number;
   feeds: BuildFeedsResult;
+  /** WebSub pings after this build: none without hubs or without a changed feed file. */
+  websub: PingResult;
 }
 
 /** Where the header cache lives: in the state folder, never beside the content. */
@@ -147,6 +150,17 @@ async function unchangedBuild(resolved: ResolvedConfig, now: Date, manifest: Fee
   return snapshot;
 }
 
+/** Pings every WebSub hub for every changed feed file; never throws. */
+async function announce(resolved: ResolvedConfig, written: readonly string[]): Promise<PingResult> {
+  const { config } = resolved;
+  const { hubs, retries, retryDelayMs, timeoutMs } = config.feeds.websub;
+  if (hubs.length === 0 || written.length === 0) return { accepted: 0, failed: [] };
+  const [{ outputFileUrl }, { pingHubs }] = await Promise.all([import('../feeds/document.js'), import('../feeds/websub.js')]);
+  const files = new Map(written.map((relative) => [outputFileUrl(config, relative), relative]));
+  const result = await pingHubs({ hubs, topics: [...files.keys()], retries, retryDelayMs, timeoutMs });
+  return { ...result, failed: result.failed.map((failure) => ({ ...failure, file: files.get(failure.topic) })) };
+}
+
 /** One warning per post that a feed file carries as summary + link (or leaves out) to stay within feeds.maxBytes. */
 function trimmedProblems(resolved: ResolvedConfig, trimmed: BuildFeedsResult['trimmed']): Problem[] {
   const byPost = new Map<string, { sourcePath: string | undefined; id: string; summary: string[]; dropped: string[] }>();
@@ -187,7 +201,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const unchanged = await unchangedBuild(resolved, now, manifest, manifestFile, fingerprint);
   if (unchanged !== undefined) {
     const files = Object.values(manifest.sets).flatMap((set) => Object.keys(set.files));
-    const result: BuildResult = { problems: unchanged.problems, skipped: unchanged.stats.skipped, published: unchanged.stats.published, rendered: 0, feeds: { written: [], unchanged: files.sort(), removed: [], trimmed: [] } };
+    const result: BuildResult = { problems: unchanged.problems, skipped: unchanged.stats.skipped, published: unchanged.stats.published, rendered: 0, feeds: { written: [], unchanged: files.sort(), removed: [], trimmed: [] }, websub: { accepted: 0, failed: [] } };
     options.logger?.info(
       {
         job: 'build',
@@ -267,13 +281,23 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     hint: `spell the two ${notice.kind === 'tag' ? 'tags' : 'categories'} alike if they mean the same, or more apart if not`,
     severity: 'warning',
   }));
-  const problems = [...content.problems, ...rendered.problems, ...collisions, ...trimmedProblems(resolved, feeds.trimmed)];
+  // Only files whose bytes changed: an unchanged feed is never announced.
+  const websub = await announce(resolved, feeds.written);
+  const pingProblems: Problem[] = websub.failed.map((failure) => ({
+    file: `${config.output.dir}/${failure.file ?? ''}`,
+    field: 'feeds.websub.hubs',
+    message: `the hub ${failure.hub} did not take the ping for ${failure.topic} (${failure.reason}, ${failure.tries} ${failure.tries === 1 ? 'try' : 'tries'})`,
+    hint: 'readers still see the change at their next poll; check the hub URL, or that the hub is up',
+    severity: 'warning',
+  }));
+  const problems = [...content.problems, ...rendered.problems, ...collisions, ...trimmedProblems(resolved, feeds.trimmed), ...pingProblems];
   const result: BuildResult = {
     problems,
     skipped: content.stats.skipped + unrendered.size,
     published: content.stats.published - unrendered.size,
     rendered: rendered.posts.length,
     feeds,
+    websub,
   };
   options.logger?.info(
     {
@@ -296,6 +320,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       // Chunks of 64 posts read by worker threads; absent when none was started.
       workerChunks: content.workerChunks,
       writeMs: Math.round(written - beforeWrite),
+      ...(config.feeds.websub.hubs.length === 0 ? {} : { websubAccepted: websub.accepted, websubFailed: websub.failed.length }),
     },
     'feeds built',
   );

@@ -40,6 +40,12 @@ const absoluteUrl = z
   // One canonical form: always ends with a slash, so joining paths never drops a segment.
   .transform((s) => (s.endsWith('/') ? s : `${s}/`));
 
+/** An absolute http(s) URL, as written (canonical form; no slash added). */
+const httpUrl = z
+  .string()
+  .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), { message: 'must be an absolute http(s) URL, e.g. "https://pubsubhubbub.appspot.com/"' })
+  .transform((s) => new URL(s).href);
+
 const email = z.email({ message: 'not an email address' });
 
 /** "7d", "36h", or "all": how far back the first digest looks. Parsed to milliseconds (Infinity for all). */
@@ -129,6 +135,15 @@ export const feedsSchema = z
       .min(10_000)
       .default(1_048_576)
       .describe('No feed file grows past this many bytes: the oldest items carry their summary and a link instead of the full post'),
+    websub: z
+      .strictObject({
+        hubs: z.array(httpUrl).default([]).describe('WebSub hubs: every feed advertises them, and each is pinged for every feed file a build changed'),
+        retries: z.number().int().min(0).max(10).default(3).describe('Retries of a failed ping (network error, 429, 5xx) per hub and feed'),
+        retryDelayMs: z.number().int().min(0).default(1_000).describe('First retry delay; doubles on every further retry'),
+        timeoutMs: z.number().int().positive().default(10_000).describe('Timeout of one ping'),
+      })
+      .prefault({})
+      .describe('WebSub (W3C): tell hubs when a feed changed, so readers show a new post within seconds'),
   })
   .prefault({});
 

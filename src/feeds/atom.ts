@@ -41,6 +41,8 @@ export function renderAtom(doc: FeedDocument): string {
     `  <updated>${rfc3339(feedUpdated(doc.posts) ?? EPOCH)}</updated>`,
     `  <link rel="alternate" type="text/html" href="${attr(site.url)}"/>`,
     `  <link rel="self" type="application/atom+xml" href="${attr(feedFileUrl(config, set, config.feeds.atom))}"/>`,
+    // WebSub §4: the hubs a subscriber may use (https://www.w3.org/TR/websub/#discovery).
+    ...config.feeds.websub.hubs.map((hub) => `  <link rel="hub" href="${attr(hub)}"/>`),
     // A feed-level author keeps the document valid even if an entry had none (RFC 4287 §4.1.1).
     ...person(site.author.name, site.author.email, '  '),
     '  <generator>feedletter</generator>',

@@ -67,6 +67,11 @@ export function feedFileUrl(config: Config, set: FeedSet, fileName: string): str
   return new URL(encodePath(relative), config.site.url).href;
 }
 
+/** Absolute URL of a file by its path relative to the output folder (posix separators). */
+export function outputFileUrl(config: Config, relative: string): string {
+  return new URL(encodePath(relative), config.site.url).href;
+}
+
 /** Canonical serialisation of an absolute URL, so the three formats spell every link alike. */
 export function canonicalUrl(url: string): string {
   return new URL(url).href;

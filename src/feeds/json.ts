@@ -30,6 +30,8 @@ export function renderJsonFeed(doc: FeedDocument): string {
     description: cleanText(feedDescription(config, set)),
     language: site.language,
     authors: [{ name: cleanText(site.author.name) }],
+    // JSON Feed 1.1 `hubs`: the WebSub hubs a reader may subscribe with.
+    ...(config.feeds.websub.hubs.length === 0 ? {} : { hubs: config.feeds.websub.hubs.map((url) => ({ type: 'WebSub', url })) }),
     items: doc.posts.map((post) => {
       const body = itemContent(set, post);
       return {

@@ -126,7 +126,7 @@ async function unchangedBuild(resolved: ResolvedConfig, now: Date, manifest: Fee
   // A folder under categories/ or tags/ that is no set's: the full build removes its feeds (or
   // reports why it cannot).
   const live = manifest.sets;
-  for (const folder of ['categories', 'tags']) {
+  for (const folder of ['archive', 'categories', 'tags']) {
     const dirs = termDirs(outputDir, folder);
     if (dirs === undefined || dirs.some((dir) => live[dir] === undefined)) return undefined;
   }

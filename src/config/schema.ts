@@ -135,6 +135,10 @@ export const feedsSchema = z
       .min(10_000)
       .default(1_048_576)
       .describe('No feed file grows past this many bytes: the oldest items carry their summary and a link instead of the full post'),
+    archive: z
+      .boolean()
+      .default(false)
+      .describe('RFC 5005 archived feeds: one archive per month under archive/YYYY-MM/, linked from the site feeds, so a reader can fetch every post ever published'),
     websub: z
       .strictObject({
         hubs: z.array(httpUrl).default([]).describe('WebSub hubs: every feed advertises them, and each is pinged for every feed file a build changed'),

@@ -72,6 +72,23 @@ export function outputFileUrl(config: Config, relative: string): string {
   return new URL(encodePath(relative), config.site.url).href;
 }
 
+/** The RFC 5005 history namespace (`fh:archive`). */
+export const FH_NS = 'http://purl.org/syndication/history/1.0';
+
+/**
+ * RFC 5005 §4 links of a set's file `fileName` (one of the feed file names): `prev-archive` and
+ * `next-archive` to the neighbouring months, `current` from an archive to the site feed. Empty
+ * without `feeds.archive`.
+ */
+export function historyLinks(config: Config, set: FeedSet, fileName: string): Array<{ rel: 'current' | 'prev-archive' | 'next-archive'; href: string }> {
+  const links: Array<{ rel: 'current' | 'prev-archive' | 'next-archive'; href: string }> = [];
+  if (set.archive === undefined) return links;
+  if (set.kind === 'archive') links.push({ rel: 'current', href: outputFileUrl(config, fileName) });
+  if (set.archive.prev !== undefined) links.push({ rel: 'prev-archive', href: outputFileUrl(config, `${set.archive.prev}/${fileName}`) });
+  if (set.archive.next !== undefined) links.push({ rel: 'next-archive', href: outputFileUrl(config, `${set.archive.next}/${fileName}`) });
+  return links;
+}
+
 /** Canonical serialisation of an absolute URL, so the three formats spell every link alike. */
 export function canonicalUrl(url: string): string {
   return new URL(url).href;
@@ -82,12 +99,13 @@ export function canonicalUrl(url: string): string {
  * set's folder for a term (stable because `termSlug` is).
  */
 export function feedId(config: Config, set: FeedSet): string {
-  return set.dir === '' ? config.site.url : new URL(`${encodePath(set.dir)}/`, config.site.url).href;
+  // RFC 5005: an archive document is a part of the site feed, with its identity.
+  return set.dir === '' || set.kind === 'archive' ? config.site.url : new URL(`${encodePath(set.dir)}/`, config.site.url).href;
 }
 
 /** One line about the set: the site description, or "Tag: AI" for a term (never empty). */
 export function feedDescription(config: Config, set: FeedSet): string {
-  if (set.kind === 'site' || set.term === undefined) return config.site.description || config.site.title;
+  if (set.kind === 'site' || set.kind === 'archive' || set.term === undefined) return config.site.description || config.site.title;
   return `${termLabel(set.kind, config.site.language)}: ${set.term}`;
 }
 

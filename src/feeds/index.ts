@@ -50,8 +50,8 @@ export interface WriteFeedsOptions {
   workers?: number;
 }
 
-/** The folders whose sub-folders feedletter owns: one per term. */
-const TERM_FOLDERS = ['categories', 'tags'] as const;
+/** The folders whose sub-folders feedletter owns: one per term, one per archived month. */
+const TERM_FOLDERS = ['archive', 'categories', 'tags'] as const;
 /**
  * Render and write every set's three files atomically, leaving files whose bytes did not change
  * untouched, then remove the feed files of terms that no longer have a set (or whose kind was

@@ -49,7 +49,7 @@ export function setFiles(config: Config, set: Pick<FeedSet, 'dir'>): string[] {
  */
 export function fingerprintSet(config: Config, set: FeedSet): string {
   const hash = createHash('sha256');
-  hash.update(JSON.stringify([VERSION, config.site, config.feeds, config.permalink, config.content.endMarker ?? null, set.kind, set.term ?? null, set.dir, set.title, set.content]));
+  hash.update(JSON.stringify([VERSION, config.site, config.feeds, config.permalink, config.content.endMarker ?? null, set.kind, set.term ?? null, set.dir, set.title, set.content, set.archive ?? null]));
   for (const post of set.posts) {
     hash.update(JSON.stringify([post.id, post.sourcePath, post.size, post.mtimeMs, post.date.getTime(), post.updated.getTime()]));
   }

@@ -5,7 +5,8 @@ import { foldKey, suffixedSlug, termKey, termSlug } from './slug.js';
 export { termSlug } from './slug.js';
 
 export interface FeedSet {
-  kind: 'site' | 'category' | 'tag';
+  /** 'archive': one month of the site's posts (RFC 5005), with `feeds.archive`. */
+  kind: 'site' | 'category' | 'tag' | 'archive';
   /**
    * The category or tag (NFC-normalised): of the spellings that differ only by case, the one most
    * posts use (the first in code-point order on a tie); undefined for the site feed.
@@ -16,8 +17,28 @@ export interface FeedSet {
   /** Feed title: the site title, or e.g. 'ALLFORCES — タグ: AI'. */
   title: string;
   content: 'full' | 'summary';
-  /** Newest first, at most `feeds.limit`. */
+  /** Newest first, at most `feeds.limit` (an archive set: every post of its month). */
   posts: PostHeader[];
+  /**
+   * RFC 5005 links, with `feeds.archive`, as set dirs: for the site set `prev` is the newest
+   * month; for a month, `prev` the month before and `next` the month after (when there is one).
+   */
+  archive?: { prev?: string; next?: string } | undefined;
+}
+
+/** The folder of the archive sets. */
+export const ARCHIVE_FOLDER = 'archive';
+
+const monthFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** 'YYYY-MM' of a date in a time zone: the month a post is archived under. */
+export function monthOf(date: Date, timeZone: string): string {
+  let format = monthFormats.get(timeZone);
+  if (format === undefined) monthFormats.set(timeZone, (format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' })));
+  const parts = format.formatToParts(date);
+  const year = parts.find((p) => p.type === 'year')?.value ?? '0000';
+  const month = parts.find((p) => p.type === 'month')?.value ?? '00';
+  return `${year.padStart(4, '0')}-${month}`;
 }
 
 const LABELS: Record<'category' | 'tag', { ja: string; en: string }> = {
@@ -92,6 +113,8 @@ export class FeedPlanner {
   private readonly groups: Record<'category' | 'tag', Map<string, TermGroup>> = { category: new Map(), tag: new Map() };
   /** Warnings of the last `sets()`: terms whose slugs collided. */
   notices: SlugNotice[] = [];
+  /** With `feeds.archive`: every post by month ('YYYY-MM'), in the order added. */
+  private readonly months = new Map<string, PostHeader[]>();
 
   constructor(config: Config) {
     this.config = config;
@@ -102,6 +125,12 @@ export class FeedPlanner {
     if (!isValidDate(header.date)) return;
     const { feeds } = this.config;
     this.site.add(header);
+    if (feeds.archive) {
+      const month = monthOf(header.date, this.config.site.timezone);
+      let list = this.months.get(month);
+      if (list === undefined) this.months.set(month, (list = []));
+      list.push(header);
+    }
     if (feeds.categories && header.categories.length > 0) this.addTerms('category', header.categories, header);
     if (feeds.tags && header.tags.length > 0) this.addTerms('tag', header.tags, header);
   }
@@ -151,7 +180,31 @@ export class FeedPlanner {
         });
       }
     }
+    if (config.feeds.archive) sets.push(...this.archiveSets(sets[0]!));
     return sets;
+  }
+
+  /**
+   * One set per month with posts, newest month first, each linked to its neighbours; the site
+   * set gets `prev` = the newest month. Every post is in exactly one month.
+   */
+  private archiveSets(site: FeedSet): FeedSet[] {
+    const { config } = this;
+    const months = [...this.months.keys()].sort().reverse();
+    const dir = (month: string): string => `${ARCHIVE_FOLDER}/${month}`;
+    if (months.length > 0) site.archive = { prev: dir(months[0]!) };
+    return months.map((month, i) => ({
+      kind: 'archive' as const,
+      term: undefined,
+      dir: dir(month),
+      title: config.site.title,
+      content: config.feeds.content,
+      posts: [...(this.months.get(month) ?? [])].sort(newestFirst),
+      archive: {
+        ...(i + 1 < months.length ? { prev: dir(months[i + 1]!) } : {}),
+        ...(i > 0 ? { next: dir(months[i - 1]!) } : {}),
+      },
+    }));
   }
 }
 

@@ -156,7 +156,9 @@ async function announce(resolved: ResolvedConfig, written: readonly string[]): P
   const { hubs, retries, retryDelayMs, timeoutMs } = config.feeds.websub;
   if (hubs.length === 0 || written.length === 0) return { accepted: 0, failed: [] };
   const [{ outputFileUrl }, { pingHubs }] = await Promise.all([import('../feeds/document.js'), import('../feeds/websub.js')]);
-  const files = new Map(written.map((relative) => [outputFileUrl(config, relative), relative]));
+  // Archive documents are nobody's subscription (RFC 5005 §4): only the feeds readers follow.
+  const files = new Map(written.filter((relative) => !relative.startsWith('archive/')).map((relative) => [outputFileUrl(config, relative), relative]));
+  if (files.size === 0) return { accepted: 0, failed: [] };
   const result = await pingHubs({ hubs, topics: [...files.keys()], retries, retryDelayMs, timeoutMs });
   return { ...result, failed: result.failed.map((failure) => ({ ...failure, file: files.get(failure.topic) })) };
 }

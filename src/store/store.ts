@@ -336,6 +336,12 @@ export class Store {
     return row === undefined ? undefined : toDigest(row);
   }
 
+  /** Every digest, oldest first: the newsletter archive publishes the complete ones. */
+  listDigests(): DigestRecord[] {
+    const ids = this.db.prepare('SELECT id FROM digests ORDER BY id').all() as Array<{ id: number }>;
+    return ids.map(({ id }) => this.getDigest(id)).filter((d): d is DigestRecord => d !== undefined);
+  }
+
   /** The oldest digest not yet complete: a run finishes it before it starts a new one. */
   unfinishedDigest(): DigestRecord | undefined {
     const row = this.q.unfinished.get();

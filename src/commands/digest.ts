@@ -110,7 +110,7 @@ export async function digest(options: DigestOptions): Promise<DigestOutcome> {
       if (unfinished) {
         options.logger?.info({ digestId: unfinished.id, ...store.deliveryCounts(unfinished.id) }, 'resuming unfinished digest');
         resumed = await deliver(unfinished);
-        if (resumed.complete) await publishNewsletter(resolved, store, options.logger);
+        if (resumed.complete) await publishNewsletter(resolved, store, unfinished.id, options.logger);
         if (!resumed.complete) {
           return { kind: 'sent', digestId: unfinished.id, posts: unfinished.postIds.length, report: resumed, problems: [], resumed: undefined, outbox };
         }
@@ -180,7 +180,7 @@ export async function digest(options: DigestOptions): Promise<DigestOutcome> {
     if (webUrl !== undefined && record.id !== number) options.logger?.warn({ digestId: record.id, expected: number }, 'the digest got another number than its view-in-browser link says');
     const report = await deliver(record);
     options.logger?.info({ job: 'digest', digestId: record.id, sent: report.sent, failed: report.failed.length, complete: report.complete }, 'digest delivered');
-    if (report.complete) problems.push(...(await publishNewsletter(resolved, store, options.logger)));
+    if (report.complete) problems.push(...(await publishNewsletter(resolved, store, record.id, options.logger)));
     return { kind: 'sent', digestId: record.id, posts: posts.length, report, problems, resumed, outbox };
   } finally {
     await transport?.close();
@@ -194,11 +194,11 @@ export async function digest(options: DigestOptions): Promise<DigestOutcome> {
  * digest (it is sent): a problem writing the pages is a warning, and the next digest writes
  * them all again.
  */
-async function publishNewsletter(resolved: ResolvedConfig, store: Store, logger: Logger | undefined): Promise<Problem[]> {
+async function publishNewsletter(resolved: ResolvedConfig, store: Store, sent: number, logger: Logger | undefined): Promise<Problem[]> {
   if (!resolved.config.digest.archive) return [];
   try {
     const { publishArchive } = await import('../newsletter/publish.js');
-    const { written } = await publishArchive(resolved, store.listDigests());
+    const { written } = await publishArchive(resolved, store.listDigests(), (id) => store.getDigest(id), sent);
     logger?.info({ job: 'digest', archiveWritten: written.length }, 'newsletter archive published');
     return [];
   } catch (error) {

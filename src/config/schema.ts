@@ -171,7 +171,9 @@ export const digestSchema = z
     unsubscribeMailto: email.optional().describe('Also offer mailto: unsubscribe in List-Unsubscribe'),
     outbox: z.string().min(1).default('outbox').describe('Folder where .eml files go when no SMTP_URL is set, and with --dry-run'),
     archive: z.boolean().default(true).describe('Publish every sent digest on the site (without its personal parts), with an index page and an Atom feed; the email links to its page'),
-    archiveDir: fileName.default('newsletter').describe('Folder of the newsletter archive in the output folder: <archiveDir>/<number>/index.html, index.html, atom.xml'),
+    archiveDir: fileName
+      .refine((s) => !['archive', 'categories', 'tags'].includes(s.replace(/\/+$/, '').split('/')[0] ?? ''), { message: 'must not be inside archive/, categories/ or tags/, which the feeds own' })
+      .default('newsletter').describe('Folder of the newsletter archive in the output folder: <archiveDir>/<number>/index.html, index.html, atom.xml'),
   })
   .prefault({});
 

@@ -82,6 +82,14 @@ describe('the newsletter archive on the site', () => {
     expect(feed.entries?.map((e) => e.links?.[0]?.href)).toEqual([`${SITE}newsletter/2/`, `${SITE}newsletter/1/`]);
     expect(feed.entries?.[1]?.title?.value).toMatch(/First post/);
     expect(feed.updated).toBe('2026-01-06T00:00:00Z');
+
+    // A page lost from the output folder comes back with the next digest.
+    const { rmSync } = await import('node:fs');
+    rmSync(path.join(dir, 'public/newsletter/1'), { recursive: true });
+    writeFileSync(path.join(dir, 'content/_posts/2026-01-07-third.md'), '---\ntitle: Third\n---\n\nThird body.\n');
+    await send(dir, '2026-01-08T00:00:00Z');
+    expect(readFileSync(path.join(dir, 'public/newsletter/1/index.html'), 'utf8')).toBe(page);
+    expect(readFileSync(path.join(dir, 'public/newsletter/3/index.html'), 'utf8')).toContain('Third');
   });
 
   test('a dry run publishes nothing and links nowhere; archive: false turns it all off', async () => {

@@ -166,14 +166,37 @@ async function announce(resolved: ResolvedConfig, written: readonly string[]): P
 /** One warning per post that a feed file carries as summary + link (or leaves out) to stay within feeds.maxBytes. */
 function trimmedProblems(resolved: ResolvedConfig, trimmed: BuildFeedsResult['trimmed']): Problem[] {
   const byPost = new Map<string, { sourcePath: string | undefined; id: string; summary: string[]; dropped: string[] }>();
+  // A month of a busy blog rarely fits in full: one warning per archive folder, not one per post.
+  const byMonth = new Map<string, { summary: Set<string>; dropped: Set<string> }>();
   for (const t of trimmed) {
+    if (t.file.startsWith('archive/')) {
+      const month = t.file.slice(0, t.file.lastIndexOf('/'));
+      let posts = byMonth.get(month);
+      if (posts === undefined) byMonth.set(month, (posts = { summary: new Set(), dropped: new Set() }));
+      posts[t.how === 'summary' ? 'summary' : 'dropped'].add(t.id);
+      continue;
+    }
     const key = `${t.sourcePath ?? ''}\n${t.id}`;
     let entry = byPost.get(key);
     if (entry === undefined) byPost.set(key, (entry = { sourcePath: t.sourcePath, id: t.id, summary: [], dropped: [] }));
     entry[t.how === 'summary' ? 'summary' : 'dropped'].push(t.file);
   }
   const limit = `feeds.maxBytes (${resolved.config.feeds.maxBytes} bytes)`;
-  return [...byPost.values()].map((entry) => ({
+  const count = (n: number): string => `${n} ${n === 1 ? 'post' : 'posts'}`;
+  const months: Problem[] = [...byMonth].map(([month, { summary, dropped }]) => ({
+    file: `${resolved.config.output.dir}/${month}/`,
+    field: 'feeds.maxBytes',
+    message: [
+      summary.size > 0 ? `${count(summary.size)} of this month carried as summary + link to keep within ${limit}` : '',
+      // The one case where the archive is not complete: say so plainly.
+      dropped.size > 0 ? `${count(dropped.size)} left out of this month's archive: even their summaries pass ${limit}` : '',
+    ]
+      .filter((part) => part !== '')
+      .join('; '),
+    hint: dropped.size > 0 ? 'raise feeds.maxBytes, or the archive misses those posts' : 'raise feeds.maxBytes for full archives; readers still get every summary and link',
+    severity: 'warning' as const,
+  }));
+  return [...months, ...[...byPost.values()].map((entry) => ({
     file: entry.sourcePath === undefined ? entry.id : problemFile(resolved.config, resolved.paths.content, entry.sourcePath),
     field: 'feeds.maxBytes',
     message: [
@@ -184,7 +207,7 @@ function trimmedProblems(resolved: ResolvedConfig, trimmed: BuildFeedsResult['tr
       .join('; '),
     hint: 'shorten the post or raise feeds.maxBytes; readers still get its summary and link',
     severity: 'warning' as const,
-  }));
+  }))];
 }
 
 /**

@@ -38,6 +38,36 @@ function largest(lo: number, hi: number, fits: (n: number) => boolean): number {
 }
 
 /**
+ * How many of the newest items likely keep their body: each body is taken to cost its share of
+ * (whole - summaries) in proportion to its length. Only a first guess (escaping differs by format).
+ */
+function estimate(items: readonly FeedItem[], whole: number, summaries: number, maxBytes: number): number {
+  const lengths = items.map((item) => item.contentHtml?.length ?? 0);
+  const total = lengths.reduce((a, b) => a + b, 0);
+  if (total === 0) return 0;
+  const perChar = (whole - summaries) / total;
+  let used = summaries;
+  let n = 0;
+  while (n < items.length && used + (lengths[n] ?? 0) * perChar <= maxBytes) used += (lengths[n++] ?? 0) * perChar;
+  return n;
+}
+
+/**
+ * The largest n in [0, hi] with fits(n), given that fits is true up to some n and false after
+ * (fits(0) is known true), starting from a guess: a step or two from a good guess, a binary
+ * search otherwise. A month of a busy blog renders a few times, not a dozen.
+ */
+function largestFrom(guess: number, hi: number, fits: (n: number) => boolean): number {
+  const g = Math.min(Math.max(guess, 0), hi);
+  if (g === 0 || fits(g)) {
+    if (g === hi || !fits(g + 1)) return g;
+    return largest(g + 1, hi, fits);
+  }
+  if (fits(g - 1)) return g - 1;
+  return largest(0, g - 2, fits);
+}
+
+/**
  * One file of a set within `maxBytes` (issue 14, "Bounded size"): the newest items keep their
  * full content while it fits, the older ones carry their summary and a link. Should even the
  * summaries not fit, the oldest items are left out (never the newest one). Pure.
@@ -51,7 +81,7 @@ export function renderBounded(doc: FeedDocument, render: (d: FeedDocument) => st
   // n = items.length rendered above and did not fit; n = 0 may not fit either.
   const summaries = renderFull(0);
   if (byteLength(summaries) <= maxBytes) {
-    const keep = largest(0, items.length - 1, (n) => byteLength(renderFull(n)) <= maxBytes);
+    const keep = largestFrom(estimate(items, byteLength(whole), byteLength(summaries), maxBytes), items.length - 1, (n) => byteLength(renderFull(n)) <= maxBytes);
     const degraded = items.slice(keep).filter((item) => item.contentHtml !== undefined && doc.set.content === 'full');
     return { content: renderFull(keep), degraded, dropped: [] };
   }

@@ -160,6 +160,19 @@ describe('RFC 5005 archived feeds (feeds.archive)', () => {
     expect(archives.at(-1)).toBe(`${SITE}archive/2025-12/feed.xml`);
   });
 
+  test('a month too big for feeds.maxBytes: its older posts as summaries, one warning for the month, every post still archived', async () => {
+    const files: Record<string, string> = { 'config/feedletter.yaml': `site:\n  url: ${SITE}\nfeeds:\n  limit: 1\n  archive: true\n  maxBytes: 20000\n` };
+    for (let day = 1; day <= 9; day++) files[`content/_posts/2026-01-0${day}-big${day}.md`] = `---\ntitle: Big ${day}\n---\n\n${'Long text. '.repeat(600)}\n`;
+    const dir = testdir(files);
+    const result = await buildIn(dir);
+    const warnings = result.problems.filter((p) => p.field === 'feeds.maxBytes');
+    expect(warnings).toEqual([expect.objectContaining({ file: 'public/archive/2026-01/', severity: 'warning', message: expect.stringMatching(/^\d posts of this month carried as summary \+ link/) })]);
+    const { archives, documents } = walkXml(dir, 'rss');
+    expect(archives).toEqual([`${SITE}archive/2026-01/feed.xml`]);
+    expect(documents[1]).toHaveLength(9);
+    expect(statSync(path.join(dir, 'public/archive/2026-01/feed.xml')).size).toBeLessThanOrEqual(20000);
+  });
+
   test('off by default: no archive folder, no history links', async () => {
     const dir = testdir({ 'config/feedletter.yaml': `site:\n  url: ${SITE}\n`, 'content/_posts/2026-01-01-a.md': '---\ntitle: A\n---\n\nA.\n' });
     await buildIn(dir);

@@ -8,6 +8,7 @@ import { renderAtom } from '../../src/feeds/atom.js';
 import { renderJsonFeed } from '../../src/feeds/json.js';
 import { renderRss } from '../../src/feeds/rss.js';
 import { renderBounded } from '../../src/feeds/set-writer.js';
+import { seededRandom } from '../helpers/random.js';
 import { testdir } from '../helpers/tmp.js';
 import { atomSchemaErrors, jsonFeedSchemaErrors, makeConfig, makeDoc, makePost, siteSet, wellFormednessErrors } from './helpers.js';
 
@@ -51,6 +52,45 @@ describe('renderBounded', () => {
     const few = renderBounded(doc, render, bytes(tight.content) - 10);
     expect(few.dropped.map((p) => p.id)).toEqual([posts[2]!.id]);
     expect(bytes(few.content)).toBeLessThanOrEqual(bytes(tight.content) - 10);
+  });
+});
+
+describe('renderBounded keeps the most bodies that fit (against a plain scan, seeded)', () => {
+  test.each([
+    ['rss', renderRss],
+    ['atom', renderAtom],
+    ['json', renderJsonFeed],
+  ] as const)('%s', (_, render) => {
+    const random = seededRandom(7);
+    const config = makeConfig();
+    for (let round = 0; round < 25; round++) {
+      const posts = Array.from({ length: 1 + Math.floor(random() * 12) }, (_, i) =>
+        makePost({ slug: `p${i}`, day: 28 - i, contentHtml: `<p>${'<b>&amp;</b>'.repeat(Math.floor(random() * 400))}</p>` }),
+      );
+      const doc = makeDoc(config, siteSet(config, posts), posts);
+      const whole = bytes(render(doc));
+      const budget = Math.floor(whole * random());
+      const renderWith = (n: number): string => render(makeDoc(config, doc.set, posts.map((p, i) => (i < n ? p : { ...p, contentHtml: undefined }))));
+      let expected = -1;
+      for (let n = posts.length; n >= 0; n--) {
+        if (bytes(renderWith(n)) <= budget) {
+          expected = n;
+          break;
+        }
+      }
+      const got = renderBounded(doc, render, budget);
+      if (expected >= 0) {
+        expect(got.dropped).toEqual([]);
+        expect(got.degraded.map((p) => p.id)).toEqual(posts.slice(expected).map((p) => p.id));
+        expect(got.content).toBe(renderWith(expected));
+      } else {
+        // Not even the summaries fit: the oldest go, never the newest.
+        const kept = posts.length - got.dropped.length;
+        expect(kept).toBeGreaterThanOrEqual(1);
+        expect(got.dropped.map((p) => p.id)).toEqual(posts.slice(kept).map((p) => p.id));
+        if (kept > 1) expect(bytes(got.content)).toBeLessThanOrEqual(budget);
+      }
+    }
   });
 });
 

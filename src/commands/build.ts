@@ -3,11 +3,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/schema.js';
 import { CACHE_VERSION } from '../content/cache.js';
+import { problemFile } from '../content/util.js';
 import type { ScanResult } from '../content/index.js';
 import { requireContentDir } from '../content/folder.js';
 import { isListingStamp, stampPosts, type ListingStampResult } from '../content/listing.js';
 import { FeedletterError, ioFailure, type Problem } from '../errors.js';
 import type { BuildFeedsResult } from '../feeds/index.js';
+import type { PingResult } from '../feeds/websub.js';
 import { currentSets, filesUnchanged, fingerprintSet, loadManifest, saveManifest, setFiles, stampOf, type FeedManifest, type FileStamp } from '../feeds/manifest.js';
 import type { Logger } from '../log.js';
 import type { Post, PostHeader } from '../post.js';
@@ -28,6 +30,8 @@ export interface BuildResult {
   /** Posts whose markdown was rendered: only those of feed sets that needed writing. */
   rendered: number;
   feeds: BuildFeedsResult;
+  /** WebSub pings after this build: none without hubs or without a changed feed file. */
+  websub: PingResult;
 }
 
 /** Where the header cache lives: in the state folder, never beside the content. */
@@ -125,7 +129,7 @@ async function unchangedBuild(resolved: ResolvedConfig, now: Date, manifest: Fee
   // A folder under categories/ or tags/ that is no set's: the full build removes its feeds (or
   // reports why it cannot).
   const live = manifest.sets;
-  for (const folder of ['categories', 'tags']) {
+  for (const folder of ['archive', 'categories', 'tags']) {
     const dirs = termDirs(outputDir, folder);
     if (dirs === undefined || dirs.some((dir) => live[dir] === undefined)) return undefined;
   }
@@ -147,6 +151,66 @@ async function unchangedBuild(resolved: ResolvedConfig, now: Date, manifest: Fee
     }
   }
   return snapshot;
+}
+
+/** Pings every WebSub hub for every changed feed file; never throws. */
+async function announce(resolved: ResolvedConfig, written: readonly string[]): Promise<PingResult> {
+  const { config } = resolved;
+  const { hubs, retries, retryDelayMs, timeoutMs } = config.feeds.websub;
+  if (hubs.length === 0 || written.length === 0) return { accepted: 0, failed: [] };
+  const [{ outputFileUrl }, { pingHubs }] = await Promise.all([import('../feeds/document.js'), import('../feeds/websub.js')]);
+  // Archive documents are nobody's subscription (RFC 5005 §4): only the feeds readers follow.
+  const files = new Map(written.filter((relative) => !relative.startsWith('archive/')).map((relative) => [outputFileUrl(config, relative), relative]));
+  if (files.size === 0) return { accepted: 0, failed: [] };
+  const result = await pingHubs({ hubs, topics: [...files.keys()], retries, retryDelayMs, timeoutMs });
+  return { ...result, failed: result.failed.map((failure) => ({ ...failure, file: files.get(failure.topic) })) };
+}
+
+/** One warning per post that a feed file carries as summary + link (or leaves out) to stay within feeds.maxBytes. */
+function trimmedProblems(resolved: ResolvedConfig, trimmed: BuildFeedsResult['trimmed']): Problem[] {
+  const byPost = new Map<string, { sourcePath: string | undefined; id: string; summary: string[]; dropped: string[] }>();
+  // A month of a busy blog rarely fits in full: one warning per archive folder, not one per post.
+  const byMonth = new Map<string, { summary: Set<string>; dropped: Set<string> }>();
+  for (const t of trimmed) {
+    if (t.file.startsWith('archive/')) {
+      const month = t.file.slice(0, t.file.lastIndexOf('/'));
+      let posts = byMonth.get(month);
+      if (posts === undefined) byMonth.set(month, (posts = { summary: new Set(), dropped: new Set() }));
+      posts[t.how === 'summary' ? 'summary' : 'dropped'].add(t.id);
+      continue;
+    }
+    const key = `${t.sourcePath ?? ''}\n${t.id}`;
+    let entry = byPost.get(key);
+    if (entry === undefined) byPost.set(key, (entry = { sourcePath: t.sourcePath, id: t.id, summary: [], dropped: [] }));
+    entry[t.how === 'summary' ? 'summary' : 'dropped'].push(t.file);
+  }
+  const limit = `feeds.maxBytes (${resolved.config.feeds.maxBytes} bytes)`;
+  const count = (n: number): string => `${n} ${n === 1 ? 'post' : 'posts'}`;
+  const months: Problem[] = [...byMonth].map(([month, { summary, dropped }]) => ({
+    file: `${resolved.config.output.dir}/${month}/`,
+    field: 'feeds.maxBytes',
+    message: [
+      summary.size > 0 ? `${count(summary.size)} of this month carried as summary + link to keep within ${limit}` : '',
+      // The one case where the archive is not complete: say so plainly.
+      dropped.size > 0 ? `${count(dropped.size)} left out of this month's archive: even their summaries pass ${limit}` : '',
+    ]
+      .filter((part) => part !== '')
+      .join('; '),
+    hint: dropped.size > 0 ? 'raise feeds.maxBytes, or the archive misses those posts' : 'raise feeds.maxBytes for full archives; readers still get every summary and link',
+    severity: 'warning' as const,
+  }));
+  return [...months, ...[...byPost.values()].map((entry) => ({
+    file: entry.sourcePath === undefined ? entry.id : problemFile(resolved.config, resolved.paths.content, entry.sourcePath),
+    field: 'feeds.maxBytes',
+    message: [
+      entry.summary.length > 0 ? `carried as summary + link in ${entry.summary.join(', ')} to keep within ${limit}` : '',
+      entry.dropped.length > 0 ? `left out of ${entry.dropped.join(', ')}: even as a summary it would pass ${limit}` : '',
+    ]
+      .filter((part) => part !== '')
+      .join('; '),
+    hint: 'shorten the post or raise feeds.maxBytes; readers still get its summary and link',
+    severity: 'warning' as const,
+  }))];
 }
 
 /**
@@ -189,7 +253,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const unchanged = await unchangedBuild(resolved, now, manifest, manifestFile, fingerprint);
   if (unchanged !== undefined) {
     const files = Object.values(manifest.sets).flatMap((set) => Object.keys(set.files));
-    const result: BuildResult = { problems: unchanged.problems, skipped: unchanged.stats.skipped, published: unchanged.stats.published, rendered: 0, feeds: { written: [], unchanged: files.sort(), removed: [] } };
+    const result: BuildResult = { problems: unchanged.problems, skipped: unchanged.stats.skipped, published: unchanged.stats.published, rendered: 0, feeds: { written: [], unchanged: files.sort(), removed: [], trimmed: [] }, websub: { accepted: 0, failed: [] } };
     options.logger?.info(
       {
         job: 'build',
@@ -267,13 +331,30 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   await saveManifest(manifestFile, next).catch((error: unknown) => {
     throw ioFailure(error, `record the build in the state folder ${config.state.dir}/`) ?? error;
   });
-  const problems = [...content.problems, ...rendered.problems];
+  const collisions: Problem[] = planner.notices.map((notice) => ({
+    file: notice.post === undefined ? resolved.config.content.dir : problemFile(config, resolved.paths.content, notice.post.sourcePath),
+    field: notice.kind === 'tag' ? 'tags' : 'categories',
+    message: `"${notice.term}" and "${notice.other}" make the same URL; "${notice.term}" gets ${notice.kind === 'tag' ? 'tags' : 'categories'}/${notice.slug}/`,
+    hint: `spell the two ${notice.kind === 'tag' ? 'tags' : 'categories'} alike if they mean the same, or more apart if not`,
+    severity: 'warning',
+  }));
+  // Only files whose bytes changed: an unchanged feed is never announced.
+  const websub = await announce(resolved, feeds.written);
+  const pingProblems: Problem[] = websub.failed.map((failure) => ({
+    file: `${config.output.dir}/${failure.file ?? ''}`,
+    field: 'feeds.websub.hubs',
+    message: `the hub ${failure.hub} did not take the ping for ${failure.topic} (${failure.reason}, ${failure.tries} ${failure.tries === 1 ? 'try' : 'tries'})`,
+    hint: 'readers still see the change at their next poll; check the hub URL, or that the hub is up',
+    severity: 'warning',
+  }));
+  const problems = [...content.problems, ...rendered.problems, ...collisions, ...trimmedProblems(resolved, feeds.trimmed), ...pingProblems];
   const result: BuildResult = {
     problems,
     skipped: content.stats.skipped + unrendered.size,
     published: content.stats.published - unrendered.size,
     rendered: rendered.posts.length,
     feeds,
+    websub,
   };
   options.logger?.info(
     {
@@ -297,6 +378,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       // Chunks of 64 posts read by worker threads; absent when none was started.
       workerChunks: content.workerChunks,
       writeMs: Math.round(written - beforeWrite),
+      ...(config.feeds.websub.hubs.length === 0 ? {} : { websubAccepted: websub.accepted, websubFailed: websub.failed.length }),
     },
     'feeds built',
   );

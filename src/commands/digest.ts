@@ -14,6 +14,7 @@ import { deliverDigest, transportError, type DeliverReport } from '../delivery/s
 import { createSmtpTransport } from '../delivery/smtp.js';
 import { classifySmtpError, type OutgoingMessage, type Transport } from '../delivery/transport.js';
 import { normaliseEmail, normaliseName } from '../store/email.js';
+import { digestPageUrl } from '../newsletter/page.js';
 import type { Logger } from '../log.js';
 import type { PostHeader } from '../post.js';
 import { acquireLock } from '../store/lock.js';
@@ -147,6 +148,7 @@ export async function digest(options: DigestOptions): Promise<DigestOutcome> {
       if (unfinished) {
         options.logger?.info({ digestId: unfinished.id, ...store.deliveryCounts(unfinished.id) }, 'resuming unfinished digest');
         resumed = await deliver(unfinished);
+        if (resumed.complete) await publishNewsletter(resolved, store, unfinished.id, options.logger);
         if (!resumed.complete) {
           return { kind: 'sent', digestId: unfinished.id, posts: unfinished.postIds.length, report: resumed, problems: [], resumed: undefined, outbox };
         }
@@ -178,10 +180,13 @@ export async function digest(options: DigestOptions): Promise<DigestOutcome> {
       return { kind: 'nothing-new', problems, resumed };
     }
 
-    // 3. One compile per digest: Liquid and MJML run here, never per subscriber.
+    // 3. One compile per digest: Liquid and MJML run here, never per subscriber. The digest's
+    // page in the archive gets the number the store gives it next (we hold the digest lock).
     const templates = chooseTemplates({ templatesDir: resolved.paths.templates, configured: config.digest.templates, defaultDir: DEFAULT_TEMPLATES_DIR });
     if (templates.builtin) options.logger?.info({ job: 'digest', templates: 'built-in' }, `no ${config.digest.templates}/ folder: using feedletter's built-in email templates`);
-    const compiled = await compileDigest({ config, templatesDir: templates.dir, posts, now });
+    const number = (store.listDigests().at(-1)?.id ?? 0) + 1;
+    const webUrl = stateChanging && config.digest.archive ? digestPageUrl(config, number) : undefined;
+    const compiled = await compileDigest({ config, templatesDir: templates.dir, posts, now, webUrl });
     if (outbox) await writePreview(outbox, compiled, makeBuilder({ id: 0, createdAt: now }, compiled, false));
 
     if (!stateChanging) {
@@ -234,13 +239,32 @@ export async function digest(options: DigestOptions): Promise<DigestOutcome> {
       postIds: posts.map((post) => post.id),
     });
     options.logger?.info({ digestId: record.id, posts: posts.length, subscribers: store.deliveryCounts(record.id).pending }, 'digest recorded');
+    if (webUrl !== undefined && record.id !== number) options.logger?.warn({ digestId: record.id, expected: number }, 'the digest got another number than its view-in-browser link says');
     const report = await deliver(record);
     options.logger?.info({ job: 'digest', digestId: record.id, sent: report.sent, failed: report.failed.length, complete: report.complete }, 'digest delivered');
+    if (report.complete) problems.push(...(await publishNewsletter(resolved, store, record.id, options.logger)));
     return { kind: 'sent', digestId: record.id, posts: posts.length, report, problems, resumed, outbox };
   } finally {
     await transport?.close();
     lock?.release();
     store.close();
+  }
+}
+
+/**
+ * The newsletter archive on the site, after a digest went out to everyone. Never fails the
+ * digest (it is sent): a problem writing the pages is a warning, and the next digest writes
+ * them all again.
+ */
+async function publishNewsletter(resolved: ResolvedConfig, store: Store, sent: number, logger: Logger | undefined): Promise<Problem[]> {
+  if (!resolved.config.digest.archive) return [];
+  try {
+    const { publishArchive } = await import('../newsletter/publish.js');
+    const { written } = await publishArchive(resolved, store.listDigests(), (id) => store.getDigest(id), sent);
+    logger?.info({ job: 'digest', archiveWritten: written.length }, 'newsletter archive published');
+    return [];
+  } catch (error) {
+    return [{ file: resolved.config.output.dir, field: 'digest.archive', message: `the newsletter archive could not be written: ${(error as Error).message}`, hint: 'check that output.dir is writable; the digest itself was sent', severity: 'warning' }];
   }
 }
 

@@ -40,6 +40,12 @@ const absoluteUrl = z
   // One canonical form: always ends with a slash, so joining paths never drops a segment.
   .transform((s) => (s.endsWith('/') ? s : `${s}/`));
 
+/** An absolute http(s) URL, as written (canonical form; no slash added). */
+const httpUrl = z
+  .string()
+  .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), { message: 'must be an absolute http(s) URL, e.g. "https://pubsubhubbub.appspot.com/"' })
+  .transform((s) => new URL(s).href);
+
 const email = z.email({ message: 'not an email address' });
 
 /** "7d", "36h", or "all": how far back the first digest looks. Parsed to milliseconds (Infinity for all). */
@@ -153,6 +159,9 @@ export const outputSchema = z
   })
   .prefault({});
 
+/** `feeds.embedHosts` by default: the common video players. */
+const DEFAULT_EMBED_HOSTS = ['www.youtube.com', 'youtube.com', 'www.youtube-nocookie.com', 'youtube-nocookie.com', 'player.vimeo.com', 'www.dailymotion.com'];
+
 export const feedsSchema = z
   .strictObject({
     limit: z.number().int().positive().default(20).describe('At most this many items per feed, newest first'),
@@ -168,6 +177,30 @@ export const feedsSchema = z
     json: fileName.default('feed.json').describe('File name of the JSON Feed 1.1'),
     schedule: cronExpression.default('*/15 * * * *').describe('Daemon: when to rebuild the feeds (cron, in schedule.timezone)'),
     watch: z.boolean().default(true).describe('Daemon: rebuild the feeds a moment after a post file changes'),
+    sanitize: z.boolean().default(true).describe('Remove scripts, styles, event handlers, forms and javascript: URLs from the HTML of feed items (an allowlist)'),
+    embedHosts: z
+      .array(z.string().regex(/^[A-Za-z0-9.-]+$/, { message: 'a host name, e.g. "www.youtube.com"' }))
+      .default(() => [...DEFAULT_EMBED_HOSTS])
+      .describe('With sanitize: iframes are kept only from these hosts (exact names); any other becomes a link'),
+    maxBytes: z
+      .number()
+      .int()
+      .min(10_000)
+      .default(1_048_576)
+      .describe('No feed file grows past this many bytes: the oldest items carry their summary and a link instead of the full post'),
+    archive: z
+      .boolean()
+      .default(false)
+      .describe('RFC 5005 archived feeds: one archive per month under archive/YYYY-MM/, linked from the site feeds, so a reader can fetch every post ever published'),
+    websub: z
+      .strictObject({
+        hubs: z.array(httpUrl).default([]).describe('WebSub hubs: every feed advertises them, and each is pinged for every feed file a build changed'),
+        retries: z.number().int().min(0).max(10).default(3).describe('Retries of a failed ping (network error, 429, 5xx) per hub and feed'),
+        retryDelayMs: z.number().int().min(0).default(1_000).describe('First retry delay; doubles on every further retry'),
+        timeoutMs: z.number().int().positive().default(10_000).describe('Timeout of one ping'),
+      })
+      .prefault({})
+      .describe('WebSub (W3C): tell hubs when a feed changed, so readers show a new post within seconds'),
   })
   .prefault({});
 
@@ -197,6 +230,10 @@ export const digestSchema = z
       .default('smtp')
       .describe('"smtp": send through SMTP_URL; without it a digest is only a preview into the outbox (nothing sent, no state changed). "outbox": the outbox folder is the real transport (each message recorded as sent)'),
     outbox: z.string().min(1).default('outbox').describe('Folder of the previews (no SMTP_URL, --dry-run) and, with transport: outbox, of the messages; files 0600 in a 0700 folder'),
+    archive: z.boolean().default(true).describe('Publish every sent digest on the site (without its personal parts), with an index page and an Atom feed; the email links to its page'),
+    archiveDir: fileName
+      .refine((s) => !['archive', 'categories', 'tags'].includes(s.replace(/\/+$/, '').split('/')[0] ?? ''), { message: 'must not be inside archive/, categories/ or tags/, which the feeds own' })
+      .default('newsletter').describe('Folder of the newsletter archive in the output folder: <archiveDir>/<number>/index.html, index.html, atom.xml'),
   })
   .prefault({});
 

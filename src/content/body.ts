@@ -1,4 +1,4 @@
-import { markdownInlineToText } from './text.js';
+import { htmlTitleToText, markdownInlineToText } from './text.js';
 
 /**
  * What the header needs from the start of a body (first paragraph, first heading), and the end
@@ -104,7 +104,7 @@ export function firstHeading(body: string, complete: boolean): Found {
     if (inFence) continue;
     const m = ATX.exec(line);
     if (m?.[2] !== undefined) {
-      const text = markdownInlineToText(m[2]);
+      const text = htmlTitleToText(m[2]);
       if (text !== '') return { status: 'found', text };
     }
   }

@@ -18,9 +18,9 @@ import type { FileEntry } from './read.js';
 
 /**
  * 3: entries in descending sourcePath order (2: ascending), with a trailer line `{"end":count}`
- * (version 1 had neither).
+ * (version 1 had neither). 4: titles without HTML tags, front matter without control characters.
  */
-export const CACHE_VERSION = 3;
+export const CACHE_VERSION = 4;
 const MAGIC = 'feedletter-content-cache';
 /**
  * Read in pieces of this many bytes, write in pieces of this many characters: large enough that

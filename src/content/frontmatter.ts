@@ -222,3 +222,48 @@ export function dateText(value: unknown, block: string, key: string): string | u
   if (value instanceof Date) return rawScalar(block, key) ?? (Number.isNaN(value.getTime()) ? undefined : value.toISOString());
   return undefined;
 }
+
+/** A character `removeControlChars` took out: 1-based file line and column (in code points). */
+export interface RemovedChar {
+  line: number;
+  column: number;
+  codePoint: number;
+}
+
+// What YAML (c-printable) and TOML forbid and an author cannot see: C0 controls but tab, LF and
+// CR; DEL; C1 controls but NEL (a YAML line break); U+FFFE and U+FFFF.
+// eslint-disable-next-line no-control-regex -- exactly these characters
+const INVISIBLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u0084\u0086-\u009F\uFFFE\uFFFF]/;
+// eslint-disable-next-line no-control-regex -- exactly these characters
+const INVISIBLE_ALL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u0084\u0086-\u009F\uFFFE\uFFFF]/g;
+
+const C0_NAMES = 'NUL SOH STX ETX EOT ENQ ACK BEL BS HT LF VT FF CR SO SI DLE DC1 DC2 DC3 DC4 NAK SYN ETB CAN EM SUB ESC FS GS RS US'.split(' ');
+
+/** `U+0008 (BS)`: how a warning names a removed character. */
+export function describeChar(codePoint: number): string {
+  const hex = `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
+  const name = codePoint < 0x20 ? C0_NAMES[codePoint] : codePoint === 0x7f ? 'DEL' : codePoint >= 0x80 && codePoint <= 0x9f ? 'C1 control' : 'noncharacter';
+  return `${hex} (${name})`;
+}
+
+/**
+ * The front-matter block without the control characters YAML and TOML forbid (issue 14): a
+ * U+0008 pasted into a title made js-yaml refuse the whole post ("expected valid JSON
+ * character"). `firstLine` is the file line the block starts on. Returns the block itself when
+ * it has none (the usual case: one regex test).
+ */
+export function removeControlChars(block: string, firstLine: number): { text: string; removed: RemovedChar[] } {
+  if (!INVISIBLE.test(block)) return { text: block, removed: [] };
+  const removed: RemovedChar[] = [];
+  let line = firstLine;
+  let lineStart = 0;
+  for (const match of block.matchAll(INVISIBLE_ALL)) {
+    const index = match.index;
+    for (let nl = block.indexOf('\n', lineStart); nl !== -1 && nl < index; nl = block.indexOf('\n', lineStart)) {
+      line++;
+      lineStart = nl + 1;
+    }
+    removed.push({ line, column: [...block.slice(lineStart, index)].length + 1, codePoint: match[0].charCodeAt(0) });
+  }
+  return { text: block.replace(INVISIBLE_ALL, ''), removed };
+}

@@ -8,7 +8,7 @@ import { dateText, keyLine, rawScalar, type Split } from './frontmatter.js';
 import { firstKey, HUGO_DATE_KEYS, hugoClock, hugoDefaultPath, hugoExpand, hugoSection, hugoTargetPath, hugoUrlize } from './hugo.js';
 import { deepMerge, jekyllDefaults, jekyllFileName, jekyllSlugify, jekyllUrl } from './jekyll.js';
 import { expandPermalink, permalinkUrl, slugifyPretty } from './permalink.js';
-import { collapseWhitespace, detach, dropTrailingReplacementChar, markdownInlineToText, stripInvalidXmlChars, truncateText } from './text.js';
+import { collapseWhitespace, detach, dropTrailingReplacementChar, htmlTitleToText, markdownInlineToText, stripInvalidXmlChars, truncateText } from './text.js';
 
 /**
  * From parsed front matter and the start of the body to a `PostHeader`, by Jekyll's rules. Pure:
@@ -97,7 +97,7 @@ export function buildHeader(input: HeaderInput, config: Config, intern: Intern =
   if (typeof rawTitle === 'string' || typeof rawTitle === 'number') {
     const dropped = dropTrailingReplacementChar(stripInvalidXmlChars(String(rawTitle)));
     if (dropped.dropped) warn('title', 'ends with U+FFFD (a character cut in half); dropped it', 'fix the title in the front matter');
-    title = markdownInlineToText(dropped.text);
+    title = htmlTitleToText(dropped.text);
   } else if (rawTitle !== undefined && rawTitle !== null) {
     warn('title', 'is not text', 'write the title as a quoted string');
   }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { PostHeader } from '../post.js';
 import { buildHeader, type FileProblem, type HeaderCore, type Intern, type PublishWindow } from './header.js';
-import { FrontMatterError, parseFrontMatter, splitFrontMatter } from './frontmatter.js';
+import { describeChar, FrontMatterError, parseFrontMatter, removeControlChars, splitFrontMatter } from './frontmatter.js';
 
 /**
  * Reading one post file for its header: only its first chunk, more only when the front matter
@@ -128,7 +128,16 @@ export interface HeaderContext {
 
 export function headerFromText(text: string, complete: boolean, sourcePath: string, config: Config, context: HeaderContext = {}): TextHeader | 'more' {
   const { intern, memo, stat, sections } = context;
-  const split = splitFrontMatter(text, complete);
+  let split = splitFrontMatter(text, complete);
+  let controls: FileProblem[] = [];
+  if (split.kind === 'ok') {
+    // The block starts on the line after the opening delimiter.
+    const { text: matter, removed } = removeControlChars(split.matter, 2);
+    if (removed.length > 0) {
+      split = { ...split, matter };
+      controls = removed.map(({ line, column, codePoint }) => ({ line, message: `front matter: removed the invisible control character ${describeChar(codePoint)} at line ${line}, column ${column}`, hint: 'YAML and TOML do not allow it; delete it from the file', severity: 'warning' as const }));
+    }
+  }
   if (split.kind === 'unclosed') {
     if (!complete) return 'more';
     return { sourcePath, header: undefined, draft: false, problems: [{ line: 1, message: 'the front matter has no closing "---" line', hint: 'end the front matter with a line of three dashes ("+++" for TOML)', severity: 'error' }] };
@@ -143,7 +152,7 @@ export function headerFromText(text: string, complete: boolean, sourcePath: stri
         data = parseFrontMatter(split).data;
       } catch (error) {
         if (!(error instanceof FrontMatterError)) throw error;
-        return { sourcePath, header: undefined, draft: false, problems: [{ ...(error.line === undefined ? {} : { line: error.line }), message: error.message, hint: 'check the YAML (or TOML) between the delimiters: quoting, indentation, colons', severity: 'error' }] };
+        return { sourcePath, header: undefined, draft: false, problems: [...controls, { ...(error.line === undefined ? {} : { line: error.line }), message: error.message, hint: 'check the YAML (or TOML) between the delimiters: quoting, indentation, colons', severity: 'error' }] };
       }
       if (memo !== undefined) Object.assign(memo, { language: split.language, matter: split.matter, data });
     }
@@ -151,7 +160,7 @@ export function headerFromText(text: string, complete: boolean, sourcePath: stri
   }
   const result = buildHeader({ sourcePath, data, matter, split, complete, stat, sections }, config, intern);
   if (result.status === 'more') return 'more';
-  return { sourcePath, header: result.header, draft: result.draft, problems: result.problems, ...(result.window === undefined ? {} : { window: result.window }) };
+  return { sourcePath, header: result.header, draft: result.draft, problems: controls.length === 0 ? result.problems : [...controls, ...result.problems], ...(result.window === undefined ? {} : { window: result.window }) };
 }
 
 /**

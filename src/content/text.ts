@@ -99,6 +99,22 @@ function tokensToText(tokens: readonly Token[]): string {
   return out;
 }
 
+// What Liquid's `strip_html` removes with its content (scripts, styles, comments), then any tag.
+// A tag here must start with a letter (or `/` and a letter): "a < b" and "<3" stay text, where
+// Liquid's looser `<.*?>` would eat them.
+const HTML_BLOCKS = /<script\b[\s\S]*?<\/script\s*>|<style\b[\s\S]*?<\/style\s*>|<!--[\s\S]*?-->/gi;
+const HTML_TAG = /<\/?[A-Za-z][^<>]*>/g;
+
+/**
+ * A title as text, the way jekyll-feed writes one (`title | strip_html`): `HTML heavy <b>post</b>`
+ * → `HTML heavy post`. Markup is removed first and entities are decoded after, once, by the
+ * markdown step (`&lt;b&gt;` stays the visible text `<b>`). Then as `markdownInlineToText`.
+ */
+export function htmlTitleToText(s: string): string {
+  const stripped = s.includes('<') ? s.replace(HTML_BLOCKS, '').replace(HTML_TAG, '') : s;
+  return markdownInlineToText(stripped);
+}
+
 /** Drops a trailing run of U+FFFD (a character cut in half upstream). Returns whether it did. */
 export function dropTrailingReplacementChar(s: string): { text: string; dropped: boolean } {
   if (!s.includes('\uFFFD')) return { text: s, dropped: false }; // the pattern needs one

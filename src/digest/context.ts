@@ -24,6 +24,8 @@ export interface ContextInput {
   now: Date;
   /** Where "and N more" points. */
   moreUrl: string;
+  /** The digest's page on the site (the newsletter archive), for "view in browser"; '' for none. */
+  webUrl?: string | undefined;
 }
 
 export interface PostContext {
@@ -59,12 +61,15 @@ export interface DigestContext {
     why: string;
     sent_to: string;
     visit_site: string;
+    view_in_browser: string;
   };
   posts: PostContext[];
   post_count: number;
   total_count: number;
   more_count: number;
   more_url: string;
+  /** This digest's page in the newsletter archive on the site; '' when there is none. */
+  web_url: string;
   /** "ほか1件" / "and 1 more" for the subject: counts every post after the first, shown or not. */
   subject_more: string;
   preheader: string;
@@ -124,12 +129,14 @@ export function digestContext(input: ContextInput): DigestContext {
       why: fill(labels.why, { site: siteTitle }),
       sent_to: fill(labels.sentTo, { email: placeholder('email') }),
       visit_site: labels.visitSite,
+      view_in_browser: labels.viewInBrowser,
     },
     posts: postContexts,
     post_count: postContexts.length,
     total_count: input.totalCount,
     more_count: moreCount,
     more_url: input.moreUrl,
+    web_url: input.webUrl ?? '',
     subject_more: input.totalCount > 1 ? fill(labels.subjectMore, { n: input.totalCount - 1 }) : '',
     preheader: truncate(postContexts.map((p) => p.title).join(labels.listSeparator), PREHEADER_LIMIT),
     issue_date: dateFormat.format(now),

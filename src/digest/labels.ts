@@ -26,6 +26,8 @@ export interface Labels {
   sentTo: string;
   /** Link to the site in the footer. */
   visitSite: string;
+  viewInBrowser: string;
+  archiveTitle: string;
   /** Greeting with a name (`{name}`) and without. */
   greetingNamed: string;
   greetingAnonymous: string;
@@ -47,6 +49,8 @@ const LABELS: Record<string, Labels> = {
     why: 'You receive this email because you subscribed to new posts from {site}.',
     sentTo: 'Sent to {email}.',
     visitSite: 'Visit the site',
+    viewInBrowser: 'View this email in your browser',
+    archiveTitle: 'Newsletter archive',
     greetingNamed: 'Hi {name},',
     greetingAnonymous: 'Hi,',
     listSeparator: ' · ',
@@ -64,6 +68,8 @@ const LABELS: Record<string, Labels> = {
     why: '{site}の新着記事のお知らせを購読されているため、このメールをお送りしています。',
     sentTo: 'このメールは {email} 宛にお送りしました。',
     visitSite: 'サイトを見る',
+    viewInBrowser: 'ブラウザで見る',
+    archiveTitle: 'ニュースレターのバックナンバー',
     greetingNamed: '{name}さん、こんにちは。',
     greetingAnonymous: 'こんにちは。',
     listSeparator: '／',

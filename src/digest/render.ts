@@ -30,6 +30,8 @@ export interface CompileInput {
   now: Date;
   /** Where "and N more" points (default: the site's home page). */
   archiveUrl?: string | undefined;
+  /** This digest's page on the site, for the "view in browser" link (default: none). */
+  webUrl?: string | undefined;
   /** @default mjml2html from the `mjml` package */
   mjml?: MjmlRender;
 }
@@ -61,7 +63,7 @@ export async function compileDigest(input: CompileInput): Promise<CompiledDigest
   let count = Math.min(posts.length, config.digest.maxPosts);
   let level = 0;
   for (;;) {
-    const context = digestContext({ config, posts: posts.slice(0, count), totalCount: posts.length, summaryLimit: SUMMARY_LIMITS[level] ?? 0, now: input.now, moreUrl });
+    const context = digestContext({ config, posts: posts.slice(0, count), totalCount: posts.length, summaryLimit: SUMMARY_LIMITS[level] ?? 0, now: input.now, moreUrl, webUrl: input.webUrl });
     const source = await renderLiquid(templates.htmlEngine, templates.html, context, templates.display);
     const html = tidy(await runMjml(mjml, source, templates.html, templates));
     const size = Buffer.byteLength(html, 'utf8') + markerCount(html) * BYTES_PER_PERSONAL_VALUE;

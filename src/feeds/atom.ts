@@ -6,6 +6,8 @@ import {
   feedFileUrl,
   feedId,
   feedUpdated,
+  FH_NS,
+  historyLinks,
   itemAuthors,
   itemContent,
   itemTerms,
@@ -41,6 +43,11 @@ export function renderAtom(doc: FeedDocument): string {
     `  <updated>${rfc3339(feedUpdated(doc.posts) ?? EPOCH)}</updated>`,
     `  <link rel="alternate" type="text/html" href="${attr(site.url)}"/>`,
     `  <link rel="self" type="application/atom+xml" href="${attr(feedFileUrl(config, set, config.feeds.atom))}"/>`,
+    // WebSub §4: the hubs a subscriber may use (https://www.w3.org/TR/websub/#discovery).
+    ...config.feeds.websub.hubs.map((hub) => `  <link rel="hub" href="${attr(hub)}"/>`),
+    // RFC 5005 archived feeds.
+    ...historyLinks(config, set, config.feeds.atom).map((link) => `  <link rel="${link.rel}" type="application/atom+xml" href="${attr(link.href)}"/>`),
+    ...(set.kind === 'archive' ? [`  <fh:archive xmlns:fh="${FH_NS}"/>`] : []),
     // A feed-level author keeps the document valid even if an entry had none (RFC 4287 §4.1.1).
     ...person(site.author.name, site.author.email, '  '),
     '  <generator>feedletter</generator>',

@@ -10,6 +10,8 @@ import { cleanText } from './xml.js';
 export type FeedItem = Pick<PostHeader, 'id' | 'url' | 'title' | 'date' | 'updated' | 'authors' | 'categories' | 'tags' | 'summary' | 'language'> & {
   /** The body as HTML; used only when the set's content is 'full'. */
   contentHtml?: string | undefined;
+  /** The post's file (relative to the content folder), to name it in a warning. */
+  sourcePath?: string | undefined;
 };
 
 export interface FeedDocument {
@@ -65,6 +67,28 @@ export function feedFileUrl(config: Config, set: FeedSet, fileName: string): str
   return new URL(encodePath(relative), config.site.url).href;
 }
 
+/** Absolute URL of a file by its path relative to the output folder (posix separators). */
+export function outputFileUrl(config: Config, relative: string): string {
+  return new URL(encodePath(relative), config.site.url).href;
+}
+
+/** The RFC 5005 history namespace (`fh:archive`). */
+export const FH_NS = 'http://purl.org/syndication/history/1.0';
+
+/**
+ * RFC 5005 §4 links of a set's file `fileName` (one of the feed file names): `prev-archive` and
+ * `next-archive` to the neighbouring months, `current` from an archive to the site feed. Empty
+ * without `feeds.archive`.
+ */
+export function historyLinks(config: Config, set: FeedSet, fileName: string): Array<{ rel: 'current' | 'prev-archive' | 'next-archive'; href: string }> {
+  const links: Array<{ rel: 'current' | 'prev-archive' | 'next-archive'; href: string }> = [];
+  if (set.archive === undefined) return links;
+  if (set.kind === 'archive') links.push({ rel: 'current', href: outputFileUrl(config, fileName) });
+  if (set.archive.prev !== undefined) links.push({ rel: 'prev-archive', href: outputFileUrl(config, `${set.archive.prev}/${fileName}`) });
+  if (set.archive.next !== undefined) links.push({ rel: 'next-archive', href: outputFileUrl(config, `${set.archive.next}/${fileName}`) });
+  return links;
+}
+
 /** Canonical serialisation of an absolute URL, so the three formats spell every link alike. */
 export function canonicalUrl(url: string): string {
   return new URL(url).href;
@@ -75,12 +99,13 @@ export function canonicalUrl(url: string): string {
  * set's folder for a term (stable because `termSlug` is).
  */
 export function feedId(config: Config, set: FeedSet): string {
-  return set.dir === '' ? config.site.url : new URL(`${encodePath(set.dir)}/`, config.site.url).href;
+  // RFC 5005: an archive document is a part of the site feed, with its identity.
+  return set.dir === '' || set.kind === 'archive' ? config.site.url : new URL(`${encodePath(set.dir)}/`, config.site.url).href;
 }
 
 /** One line about the set: the site description, or "Tag: AI" for a term (never empty). */
 export function feedDescription(config: Config, set: FeedSet): string {
-  if (set.kind === 'site' || set.term === undefined) return config.site.description || config.site.title;
+  if (set.kind === 'site' || set.kind === 'archive' || set.term === undefined) return config.site.description || config.site.title;
   return `${termLabel(set.kind, config.site.language)}: ${set.term}`;
 }
 

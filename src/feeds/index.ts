@@ -6,6 +6,7 @@ import type { Post } from '../post.js';
 import type { FeedItem } from './document.js';
 import { feedWorkers, writeSets, type SetJob } from './parallel.js';
 import type { FeedSet } from './plan.js';
+import { sanitizeFeedHtml } from './sanitize.js';
 import { FeedWriteError } from './set-writer.js';
 
 export { renderAtom } from './atom.js';
@@ -21,6 +22,16 @@ export interface BuildFeedsResult {
   written: string[];
   unchanged: string[];
   removed: string[];
+  /** Posts a feed file carries as summary + link, or leaves out, to stay within `feeds.maxBytes`. */
+  trimmed: TrimmedPost[];
+}
+
+export interface TrimmedPost {
+  /** The feed file, relative to the output folder. */
+  file: string;
+  id: string;
+  sourcePath: string | undefined;
+  how: 'summary' | 'dropped';
 }
 
 export interface WriteFeedsOptions {
@@ -39,8 +50,8 @@ export interface WriteFeedsOptions {
   workers?: number;
 }
 
-/** The folders whose sub-folders feedletter owns: one per term. */
-const TERM_FOLDERS = ['categories', 'tags'] as const;
+/** The folders whose sub-folders feedletter owns: one per term, one per archived month. */
+const TERM_FOLDERS = ['archive', 'categories', 'tags'] as const;
 /**
  * Render and write every set's three files atomically, leaving files whose bytes did not change
  * untouched, then remove the feed files of terms that no longer have a set (or whose kind was
@@ -50,19 +61,33 @@ const TERM_FOLDERS = ['categories', 'tags'] as const;
 export async function writeFeeds(options: WriteFeedsOptions): Promise<BuildFeedsResult> {
   const { config, outputDir, sets, posts } = options;
   const { rss, atom, json } = config.feeds;
-  const result: BuildFeedsResult = { written: [], unchanged: [], removed: [] };
+  const result: BuildFeedsResult = { written: [], unchanged: [], removed: [], trimmed: [] };
   const jobs: SetJob[] = [];
+  // Bodies made safe once per post, whatever the number of sets and formats carrying it, and
+  // only for the posts of sets being written with full content.
+  const safe = new Map<string, FeedItem>();
+  const itemOf = (header: FeedItem): FeedItem => {
+    const post = posts.get(header.id);
+    if (post === undefined || !config.feeds.sanitize) return post ?? header;
+    let item = safe.get(post.id);
+    if (item === undefined) safe.set(post.id, (item = { ...post, contentHtml: sanitizeFeedHtml(post.contentHtml, { embedHosts: config.feeds.embedHosts }) }));
+    return item;
+  };
   for (const set of sets) {
     if (options.current?.has(set.dir)) {
       for (const name of [rss, atom, json]) result.unchanged.push(set.dir === '' ? name : `${set.dir}/${name}`);
       continue;
     }
-    jobs.push({ set, items: set.posts.map((header): FeedItem => posts.get(header.id) ?? header) });
+    jobs.push({ set, items: set.posts.map((header): FeedItem => (set.content === 'full' ? itemOf(header) : (posts.get(header.id) ?? header))) });
   }
 
   try {
     const { outcomes } = await writeSets(jobs, { config, outputDir, workers: options.workers ?? feedWorkers(jobs.length) });
-    for (const { relative, outcome } of outcomes) result[outcome].push(relative);
+    for (const { relative, outcome, degraded, dropped } of outcomes) {
+      result[outcome].push(relative);
+      for (const ref of degraded ?? []) result.trimmed.push({ file: relative, ...ref, how: 'summary' });
+      for (const ref of dropped ?? []) result.trimmed.push({ file: relative, ...ref, how: 'dropped' });
+    }
   } catch (cause) {
     if (!(cause instanceof FeedWriteError)) throw cause;
     throw new FeedletterError('IO_FAILED', `cannot write the feed ${cause.relative}: ${cause.message}`, {
@@ -75,6 +100,7 @@ export async function writeFeeds(options: WriteFeedsOptions): Promise<BuildFeeds
   result.removed = await removeStale(outputDir, live, [rss, atom, json]);
   result.written.sort();
   result.unchanged.sort();
+  result.trimmed.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return result;
 }
 

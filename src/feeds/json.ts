@@ -6,6 +6,7 @@ import {
   itemContent,
   itemTerms,
   itemUpdated,
+  outputFileUrl,
   rfc3339,
   type FeedDocument,
 } from './document.js';
@@ -26,10 +27,15 @@ export function renderJsonFeed(doc: FeedDocument): string {
     version: 'https://jsonfeed.org/version/1.1',
     title: cleanText(set.title),
     home_page_url: site.url,
-    feed_url: feedFileUrl(config, set, config.feeds.json),
+    // An archive page names the site feed as the one to subscribe to.
+    feed_url: set.kind === 'archive' ? outputFileUrl(config, config.feeds.json) : feedFileUrl(config, set, config.feeds.json),
+    // With feeds.archive: the next page of older posts, month by month (JSON Feed 1.1 `next_url`).
+    ...(set.archive?.prev === undefined ? {} : { next_url: outputFileUrl(config, `${set.archive.prev}/${config.feeds.json}`) }),
     description: cleanText(feedDescription(config, set)),
     language: site.language,
     authors: [{ name: cleanText(site.author.name) }],
+    // JSON Feed 1.1 `hubs`: the WebSub hubs a reader may subscribe with.
+    ...(config.feeds.websub.hubs.length === 0 ? {} : { hubs: config.feeds.websub.hubs.map((url) => ({ type: 'WebSub', url })) }),
     items: doc.posts.map((post) => {
       const body = itemContent(set, post);
       return {

@@ -14,7 +14,7 @@ import type { FeedSet } from './plan.js';
  *
  * Bump VERSION whenever the renderers' output changes, so an upgrade rewrites every feed.
  */
-const VERSION = 1;
+const VERSION = 2;
 
 export interface FileStamp {
   size: number;
@@ -50,7 +50,7 @@ export function setFiles(config: Config, set: Pick<FeedSet, 'dir'>): string[] {
  */
 export function fingerprintSet(config: Config, set: FeedSet): string {
   const hash = createHash('sha256');
-  hash.update(JSON.stringify([VERSION, config.site, config.feeds, config.permalink, config.jekyll, config.hugo, config.content.endMarker ?? null, set.kind, set.term ?? null, set.dir, set.title, set.content]));
+  hash.update(JSON.stringify([VERSION, config.site, config.feeds, config.permalink, config.jekyll, config.hugo, config.content.endMarker ?? null, set.kind, set.term ?? null, set.dir, set.title, set.content, set.archive ?? null]));
   for (const post of set.posts) {
     hash.update(JSON.stringify([post.id, post.sourcePath, post.size, post.mtimeMs, post.date.getTime(), post.updated.getTime()]));
   }

@@ -6,12 +6,14 @@ import {
   feedDescription,
   feedFileUrl,
   feedUpdated,
+  FH_NS,
+  historyLinks,
   itemAuthors,
   itemContent,
   itemTerms,
   type FeedDocument,
 } from './document.js';
-import { cleanText, forFeedCdata, forFeedText, plainTextToHtml } from './xml.js';
+import { cleanText, escapeXmlAttr, forFeedCdata, forFeedText, plainTextToHtml } from './xml.js';
 
 export type { FeedDocument } from './document.js';
 
@@ -69,5 +71,20 @@ export function renderRss(doc: FeedDocument): string {
     if (withEmail.length > 0) item.author = withEmail;
     feed.addItem(item);
   });
-  return `${feed.rss2()}\n`;
+  const links = [...config.feeds.websub.hubs.map((hub) => ({ rel: 'hub', href: hub })), ...historyLinks(config, set, config.feeds.rss)];
+  return `${withChannelLinks(feed.rss2(), links, set.kind === 'archive' ? [`<fh:archive xmlns:fh="${FH_NS}"/>`] : [])}\n`;
+}
+
+/**
+ * `atom:link`s added to the channel after its self link: `feed` writes at most one hub, and no
+ * other relation. The self link is always there (feedLinks.rss), written by xml-js on one line.
+ */
+export function withChannelLinks(xml: string, links: ReadonlyArray<{ rel: string; href: string }>, elements: readonly string[] = []): string {
+  if (links.length === 0 && elements.length === 0) return xml;
+  const self = /^([ \t]*)<atom:link href="[^"]*" rel="self" type="application\/rss\+xml"\/>\n/m.exec(xml);
+  if (self === null) throw new Error('the RSS channel has no self link to add links after');
+  const indent = self[1] ?? '';
+  const added = [...links.map((link) => `<atom:link href="${escapeXmlAttr(link.href)}" rel="${escapeXmlAttr(link.rel)}"/>`), ...elements].map((line) => `${indent}${line}\n`).join('');
+  const at = self.index + self[0].length;
+  return xml.slice(0, at) + added + xml.slice(at);
 }

@@ -37,31 +37,38 @@ function readablePart(key: string): string {
 }
 
 /**
- * The folder name of a category or tag feed set. Stable: depends on the term alone, never on the
- * other terms, so a feed URL never moves. Safe on every file system and in a URL path segment
- * once percent-encoded. Lossless: whenever the readable part differs from the term (case,
- * spaces, `/`, length, reserved names), a short hash of the term is appended, so `C++` and
- * `c++`, or `a/b` and `a-b`, never share a folder.
- *
- *   `ai` → `ai`, `日本語` → `日本語`, `AI` → `ai-<hash>`, `a/b` → `a-b-<hash>`, `..` → `<hash>`
+ * The term as feedletter groups it: NFC and lower-case, so `AI`, `Ai` and `ai` (and composed and
+ * decomposed spellings) are one term with one feed, as in Hugo.
  */
-export function termSlug(term: string): string {
-  return slugWithHash(term, SHORT_HASH_LENGTH);
+export function foldKey(term: string): string {
+  return termKey(term).toLowerCase();
 }
 
 /**
- * `termSlug` with a hash of `hashLength` hex digits; `planFeeds` uses a longer one in the
- * (astronomically unlikely) case that two terms of one build share a short slug.
+ * The folder name of a category or tag feed set, the way Hugo users know it: lower-case, every
+ * run of spaces and characters unsafe in a path or URL segment turned into `-`, non-ASCII letters
+ * kept (percent-encoded once in URLs). Depends on the term alone.
+ *
+ *   `AI` → `ai`, `C++` → `c++`, `a/b` and `A B` → `a-b`, `タグ with space` → `タグ-with-space`
+ *
+ * Two exceptions get a short hash of the term: nothing readable is left (`..`, `🚀`), or the name
+ * is one Windows refuses (`con`, `lpt1`). A true collision (two different terms, one slug) is
+ * settled by the planner (`assignSlugs`), which suffixes the later term.
  */
-export function slugWithHash(term: string, hashLength: number): string {
-  const key = termKey(term);
+export function termSlug(term: string): string {
+  const key = foldKey(term);
   let base = readablePart(key);
   if (WINDOWS_RESERVED.test(base)) {
     // Windows reserves `COM1` whatever follows the first dot, so `com1.txt-<hash>` would still be refused.
     base = base.replace(/\.+/g, '-');
-  } else if (base === key) {
+  } else if (base !== '') {
     return base;
   }
-  const hash = hashOf(key, hashLength);
+  const hash = hashOf(key, SHORT_HASH_LENGTH);
   return base === '' ? hash : `${base}-${hash}`;
+}
+
+/** `slug` with a hash of the term's fold key: how the later of two colliding terms is told apart. */
+export function suffixedSlug(slug: string, term: string, hashLength = SHORT_HASH_LENGTH): string {
+  return `${slug}-${hashOf(foldKey(term), hashLength)}`;
 }

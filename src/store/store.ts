@@ -31,6 +31,8 @@ export interface DigestRecord {
   postIds: string[];
 }
 
+export type DigestSummary = Pick<DigestRecord, 'id' | 'createdAt' | 'status' | 'subject' | 'preheader'>;
+
 export interface DeliveryCounts {
   pending: number;
   sending: number;
@@ -391,6 +393,12 @@ export class Store {
   getDigest(id: number): DigestRecord | undefined {
     const row = this.q.digest.get(id);
     return row === undefined ? undefined : toDigest(row);
+  }
+
+  /** Every digest without its bodies, oldest first: what the newsletter archive lists. */
+  listDigests(): DigestSummary[] {
+    const rows = this.db.prepare('SELECT id, created_at, status, subject, preheader FROM digests ORDER BY id').all() as Array<{ id: number; created_at: string; status: DigestRecord['status']; subject: string; preheader: string }>;
+    return rows.map((row) => ({ id: row.id, createdAt: new Date(row.created_at), status: row.status, subject: row.subject, preheader: row.preheader }));
   }
 
   /** The oldest digest not yet complete: a run finishes it before it starts a new one. */

@@ -86,7 +86,7 @@ describe('build: incremental', () => {
     expect(again.rendered).toBe(2);
     expect(again.feeds.written).toEqual([]);
     expect(again.feeds.unchanged.length).toBeGreaterThan(0);
-    expect(JSON.parse(readFileSync(path.join(dir, '.feedletter/cache/feeds.json'), 'utf8')).version).toBe(1);
+    expect(JSON.parse(readFileSync(path.join(dir, '.feedletter/cache/feeds.json'), 'utf8')).version).toBe(2);
   });
 });
 
@@ -340,5 +340,22 @@ describe('build: the snapshot of an unchanged blog', () => {
     const again = await logged(dir);
     expect(again.snapshot).toBe(false);
     expect(again.result.published).toBe(2);
+  });
+});
+
+describe('build: readable tag URLs', () => {
+  it('case variants share one folder; a true collision is suffixed with a warning naming a post', async () => {
+    const dir = testdir({
+      'config/feedletter.yaml': 'site:\n  url: https://blog.example.com/\n',
+      'content/_posts/2026-01-01-one.md': post('One', ['AI', '"a/b"']),
+      'content/_posts/2026-01-02-two.md': post('Two', ['ai', '"a b"']),
+      'content/_posts/2026-01-03-three.md': post('Three', ['ai', 'C++', 'タグ']),
+    });
+    const result = await buildIn(dir);
+    const folders = [...new Set(result.feeds.written.filter((f) => f.startsWith('tags/')).map((f) => f.split('/')[1]))].sort();
+    expect(folders).toEqual(['a-b', expect.stringMatching(/^a-b-[0-9a-f]{8}$/), 'ai', 'c++', 'タグ']);
+    expect(readFileSync(path.join(dir, 'public/tags/ai/atom.xml'), 'utf8')).toContain('<title>Build test — Tag: ai</title>'.replace('Build test', 'My blog'));
+    expect(readFileSync(path.join(dir, 'public/tags/c++/feed.json'), 'utf8')).toContain('"feed_url": "https://blog.example.com/tags/c%2B%2B/feed.json"');
+    expect(result.problems).toEqual([expect.objectContaining({ file: 'content/_posts/2026-01-01-one.md', field: 'tags', severity: 'warning', message: expect.stringContaining('"a/b" and "a b" make the same URL') })]);
   });
 });

@@ -85,9 +85,9 @@ describe('renderAtom', () => {
     const first = ids();
     expect(first).toEqual([
       'https://blog.example.com/',
-      'https://blog.example.com/categories/ai-11fb682b/',
-      'https://blog.example.com/tags/ai-11fb682b/',
-      `https://blog.example.com/tags/${encodeURIComponent('タグ-with-space-d468565d')}/`,
+      'https://blog.example.com/categories/ai/',
+      'https://blog.example.com/tags/ai/',
+      `https://blog.example.com/tags/${encodeURIComponent('タグ-with-space')}/`,
     ]);
     // Another build, with more terms around, changes nothing for the existing ones.
     const more = [...posts, makePost({ slug: 'q', tags: ['AI', 'ZZZ', 'aaa'] })];
@@ -97,7 +97,7 @@ describe('renderAtom', () => {
     const tagSet = planFeeds(config, posts).find((s) => s.kind === 'tag' && s.term === 'タグ with space');
     if (!tagSet) throw new Error('no set');
     const self = parseAtomFeed(renderAtom(makeDoc(config, tagSet, posts))).links?.find((l) => l.rel === 'self')?.href;
-    expect(self).toBe(`https://blog.example.com/tags/${encodeURIComponent('タグ-with-space-d468565d')}/atom.xml`);
+    expect(self).toBe(`https://blog.example.com/tags/${encodeURIComponent('タグ-with-space')}/atom.xml`);
   });
 
   test('without posts: updated is the epoch, not the build time', () => {

@@ -85,7 +85,7 @@ describe('renderJsonFeed', () => {
     const set = planFeeds(config, posts).find((s) => s.term === 'C++');
     if (!set) throw new Error('no set');
     const feed = parseJsonFeed(JSON.parse(renderJsonFeed(makeDoc(config, set, posts))));
-    expect(feed.feed_url).toBe('https://blog.example.com/tags/c%2B%2B-f1deb75f/feed.json');
+    expect(feed.feed_url).toBe('https://blog.example.com/tags/c%2B%2B/feed.json');
     expect(feed.title).toBe('ALLFORCES — タグ: C++');
     expect(feed.description).toBe('タグ: C++');
   });

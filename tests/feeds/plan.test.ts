@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { planFeeds, postsNeedingContent, termSlug, type FeedSet } from '../../src/feeds/plan.js';
+import { FeedPlanner, planFeeds, postsNeedingContent, termSlug, type FeedSet } from '../../src/feeds/plan.js';
+import { suffixedSlug } from '../../src/feeds/slug.js';
 import { makeConfig, makeHeader } from './helpers.js';
 
 const slugsOf = (set: FeedSet | undefined): string[] => (set?.posts ?? []).map((p) => p.slug);
@@ -76,25 +77,50 @@ describe('planFeeds', () => {
     expect(slugsOf(tagSets[0])).toEqual(['b', 'a']);
   });
 
-  test('a term whose name is another term\'s hashed slug still gets its own folder', () => {
-    // `X` slugs to `x-<hash>`; a tag spelled exactly like that keeps its own name, and `X` moves aside.
-    const literal = termSlug('X');
-    const sets = planFeeds(makeConfig(), [makeHeader({ slug: 'p', tags: ['X', literal] })]);
-    const dirs = sets.filter((s) => s.kind === 'tag').map((s) => s.dir);
-    expect(new Set(dirs).size).toBe(2);
-    expect(find(sets, 'tag', literal)?.dir).toBe(`tags/${literal}`);
-    expect(find(sets, 'tag', 'X')?.dir).toMatch(/^tags\/x-[0-9a-f]{16}$/);
+  test('terms that differ only by case are one set, named by the most used spelling', () => {
+    const headers = [
+      makeHeader({ slug: 'a', day: 1, tags: ['ai'] }),
+      makeHeader({ slug: 'b', day: 2, tags: ['AI'] }),
+      makeHeader({ slug: 'c', day: 3, tags: ['AI', 'ai'] }),
+      makeHeader({ slug: 'd', day: 4, tags: ['Ai'] }),
+      makeHeader({ slug: 'e', day: 5, tags: ['ai'] }),
+    ];
+    const planner = new FeedPlanner(makeConfig());
+    for (const header of headers) planner.add(header);
+    const tagSets = planner.sets().filter((s) => s.kind === 'tag');
+    expect(tagSets).toHaveLength(1);
+    // `ai` on a, c, e; `AI` on b, c; `Ai` on d. The set carries each post once.
+    expect(tagSets[0]).toMatchObject({ term: 'ai', dir: 'tags/ai', title: 'ALLFORCES — タグ: ai' });
+    expect(slugsOf(tagSets[0])).toEqual(['e', 'd', 'c', 'b', 'a']);
+    expect(planner.notices).toEqual([]);
+    // A tie goes to the first spelling in code-point order, whatever order the posts come in.
+    const tie = [makeHeader({ slug: 'x', tags: ['Go'] }), makeHeader({ slug: 'y', day: 2, tags: ['GO'] })];
+    expect(planFeeds(makeConfig(), tie).find((s) => s.kind === 'tag')?.term).toBe('GO');
+    expect(planFeeds(makeConfig(), [...tie].reverse()).find((s) => s.kind === 'tag')?.term).toBe('GO');
   });
 
-  test('two terms whose short hashes collide get distinct folders', () => {
-    // Found by search: both slug to `x-da612778`.
-    const [a, b] = ['X *~%@', 'X%/%?%'];
-    expect(termSlug(a)).toBe(termSlug(b));
-    const sets = planFeeds(makeConfig(), [makeHeader({ slug: 'p', tags: [a, b] })]);
+  test('a true collision suffixes the term that sorts later, stably, with a notice', () => {
+    const headers = [makeHeader({ slug: 'p', day: 1, tags: ['a/b'] }), makeHeader({ slug: 'q', day: 2, tags: ['a b', 'A B'] })];
+    const planner = new FeedPlanner(makeConfig());
+    for (const header of headers) planner.add(header);
+    const tags = planner.sets().filter((s) => s.kind === 'tag');
+    // 'a b' < 'a/b': the first keeps `a-b`; `a/b` gets a hash of itself.
+    expect(tags.map((s) => [s.term, s.dir])).toEqual([
+      ['A B', 'tags/a-b'],
+      ['a/b', `tags/${suffixedSlug('a-b', 'a/b')}`],
+    ]);
+    expect(suffixedSlug('a-b', 'a/b')).toMatch(/^a-b-[0-9a-f]{8}$/);
+    expect(planner.notices).toEqual([expect.objectContaining({ kind: 'tag', term: 'a/b', other: 'A B', slug: suffixedSlug('a-b', 'a/b'), post: headers[0] })]);
+    // The suffix depends on the term alone: the same in a build that has more terms.
+    const more = planFeeds(makeConfig(), [...headers, makeHeader({ slug: 'r', tags: ['zzz'] })]);
+    expect(more.find((s) => s.term === 'a/b')?.dir).toBe(`tags/${suffixedSlug('a-b', 'a/b')}`);
+  });
+
+  test('a term spelled like another term\'s suffixed slug still gets a folder of its own', () => {
+    const taken = suffixedSlug('a-b', 'a/b');
+    const sets = planFeeds(makeConfig(), [makeHeader({ slug: 'p', tags: ['a b', 'a/b', taken] })]);
     const dirs = sets.filter((s) => s.kind === 'tag').map((s) => s.dir);
-    expect(new Set(dirs).size).toBe(2);
-    // The first in sort order keeps the stable slug.
-    expect(dirs).toContain(`tags/${termSlug(a)}`);
+    expect(new Set(dirs).size).toBe(3);
   });
 
   test('with no posts there is still a site set, and nothing else', () => {

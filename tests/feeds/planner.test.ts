@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
 import { FeedPlanner, planFeeds, termLabel, type FeedSet } from '../../src/feeds/plan.js';
-import { slugWithHash, termKey, termSlug } from '../../src/feeds/slug.js';
+import { foldKey, suffixedSlug, termKey, termSlug } from '../../src/feeds/slug.js';
 import type { PostHeader } from '../../src/post.js';
 import { makeConfig, makeHeader } from './helpers.js';
 import { seededRandom } from '../helpers/random.js';
@@ -27,35 +27,34 @@ function referencePlan(config: Config, headers: readonly PostHeader[]): FeedSet[
   ];
   for (const { kind, folder, enabled, terms } of kinds) {
     if (!enabled) continue;
-    const groups = new Map<string, PostHeader[]>();
+    // Case variants are one term, shown in its most used spelling (first in code-point order on a tie).
+    const groups = new Map<string, { posts: PostHeader[]; counts: Map<string, number> }>();
     for (const header of sorted) {
-      for (const key of new Set(terms(header).map(termKey))) {
-        if (key.trim() === '') continue;
+      const joined = new Set<string>();
+      for (const spelling of new Set(terms(header).map(termKey))) {
+        if (spelling.trim() === '') continue;
+        const key = foldKey(spelling);
         let group = groups.get(key);
-        if (group === undefined) groups.set(key, (group = []));
-        if (group.length < limit) group.push(header);
+        if (group === undefined) groups.set(key, (group = { posts: [], counts: new Map() }));
+        group.counts.set(spelling, (group.counts.get(spelling) ?? 0) + 1);
+        if (joined.has(key)) continue;
+        joined.add(key);
+        if (group.posts.length < limit) group.posts.push(header);
       }
     }
-    const terms_ = [...groups.keys()].sort();
-    const result = new Map<string, string>();
+    const named = [...groups.values()].map((g) => {
+      const [term] = [...g.counts].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))[0]!;
+      return { term, posts: g.posts };
+    });
+    named.sort((x, y) => (x.term < y.term ? -1 : 1));
+    // The first term of a slug keeps it; a later one gets a suffix.
     const taken = new Set<string>();
-    const hashed: string[] = [];
-    for (const term of terms_) {
-      const slug = termSlug(term);
-      if (slug === termKey(term)) {
-        result.set(term, slug);
-        taken.add(slug);
-      } else hashed.push(term);
-    }
-    for (const term of hashed) {
-      let slug = termSlug(term);
-      for (let length = 16; taken.has(slug) && length <= 64; length *= 2) slug = slugWithHash(term, length);
-      result.set(term, slug);
-      taken.add(slug);
-    }
     const label = termLabel(kind, config.site.language);
-    for (const term of terms_) {
-      sets.push({ kind, term, dir: `${folder}/${result.get(term) ?? termSlug(term)}`, title: `${config.site.title} — ${label}: ${term}`, content: config.feeds.taxonomyContent, posts: groups.get(term) ?? [] });
+    for (const { term, posts } of named) {
+      let slug = termSlug(term);
+      if (taken.has(slug)) slug = suffixedSlug(slug, term);
+      taken.add(slug);
+      sets.push({ kind, term, dir: `${folder}/${slug}`, title: `${config.site.title} — ${label}: ${term}`, content: config.feeds.taxonomyContent, posts });
     }
   }
   return sets;

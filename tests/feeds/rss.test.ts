@@ -115,7 +115,7 @@ describe('renderRss', () => {
     const feed = parseRssFeed(xml);
     expect(feed.title).toBe('ALLFORCES — タグ: C++');
     expect(feed.description).toBe('タグ: C++');
-    expect(feed.atom?.links?.[0]?.href).toBe('https://blog.example.com/tags/c%2B%2B-f1deb75f/feed.xml');
+    expect(feed.atom?.links?.[0]?.href).toBe('https://blog.example.com/tags/c%2B%2B/feed.xml');
     expect(feed.items).toHaveLength(1);
   });
 

@@ -94,7 +94,7 @@ describe('writeFeeds', () => {
     const result = await build(out, blog());
     const dirs = ['', `categories/${termSlug('Life')}`, `categories/${termSlug('Tech')}`, `tags/${termSlug('AI')}`, `tags/${termSlug('C++')}`, `tags/${termSlug('a/b')}`, `tags/${termSlug('タグ with space')}`];
     const expected = dirs.flatMap((d) => ['atom.xml', 'feed.json', 'feed.xml'].map((f) => (d ? `${d}/${f}` : f))).sort();
-    expect(result).toEqual({ written: expected, unchanged: [], removed: [] });
+    expect(result).toEqual({ written: expected, unchanged: [], removed: [], trimmed: [] });
     expect(listFiles(out)).toEqual(expected);
 
     const rss = readFileSync(path.join(out, 'feed.xml'), 'utf8');
@@ -133,7 +133,7 @@ describe('writeFeeds', () => {
     const before = new Map(listFiles(out).map((f) => [f, statSync(path.join(out, f))]));
     const bytes = new Map(listFiles(out).map((f) => [f, readFileSync(path.join(out, f))]));
     const second = await build(out, blog());
-    expect(second).toEqual({ written: [], unchanged: first.written, removed: [] });
+    expect(second).toEqual({ written: [], unchanged: first.written, removed: [], trimmed: [] });
     for (const [file, stat] of before) {
       const now = statSync(path.join(out, file));
       expect(now.mtimeMs, file).toBe(stat.mtimeMs);

@@ -53,7 +53,7 @@ export function importSubscribers(resolved: ResolvedConfig, file: string, now: D
     let existing = 0;
     for (const row of parsed.rows) {
       try {
-        if (store.addSubscriber(row.email, row.name, now).created) added++;
+        if (store.addSubscriber(row.email, row.name, now, { source: 'import' }).created) added++;
         else existing++;
       } catch (error) {
         if (!(error instanceof FeedletterError)) throw error;

@@ -130,13 +130,56 @@ function csvField(value: string): string {
 }
 
 /**
- * `email,name,status,created_at,unsubscribed_at` with CRLF line ends (RFC 4180), one row per
- * subscriber given. `importSubscribersCsv` reads it back (it ignores the extra columns).
+ * Free text someone else typed (a name from the public form, a user agent, a page URL) opened in a
+ * spreadsheet must not run as a formula (OWASP "CSV injection"): a leading = + - @ tab or CR gets
+ * a "'" in front. Addresses are left as they are so that an export imports back unchanged.
+ */
+function inert(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+export const EXPORT_COLUMNS = [
+  'email',
+  'name',
+  'status',
+  'created_at',
+  'unsubscribed_at',
+  'source',
+  'source_url',
+  'signup_ip',
+  'signup_user_agent',
+  'confirmed_at',
+  'confirm_ip',
+  'confirm_user_agent',
+] as const;
+
+/**
+ * One row per subscriber given, with its consent record (how and when the address came in and was
+ * confirmed), CRLF line ends (RFC 4180). `importSubscribersCsv` reads it back (it ignores the
+ * extra columns).
  */
 export function exportSubscribersCsv(subscribers: Iterable<Subscriber>): string {
-  const lines = ['email,name,status,created_at,unsubscribed_at'];
+  const lines: string[] = [EXPORT_COLUMNS.join(',')];
   for (const s of subscribers) {
-    lines.push([s.email, s.name ?? '', s.status, s.createdAt.toISOString(), s.unsubscribedAt?.toISOString() ?? ''].map(csvField).join(','));
+    const c = s.consent;
+    lines.push(
+      [
+        s.email,
+        inert(s.name ?? ''),
+        s.status,
+        s.createdAt.toISOString(),
+        s.unsubscribedAt?.toISOString() ?? '',
+        c.source ?? '',
+        inert(c.sourceUrl ?? ''),
+        c.signupIp ?? '',
+        inert(c.signupUserAgent ?? ''),
+        c.confirmedAt?.toISOString() ?? '',
+        c.confirmIp ?? '',
+        inert(c.confirmUserAgent ?? ''),
+      ]
+        .map(csvField)
+        .join(','),
+    );
   }
   return `${lines.join('\r\n')}\r\n`;
 }

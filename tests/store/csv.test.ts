@@ -71,19 +71,56 @@ describe('importSubscribersCsv', () => {
   });
 });
 
+function subscriber(fields: Partial<Subscriber> & Pick<Subscriber, 'id' | 'email'>): Subscriber {
+  const createdAt = fields.createdAt ?? new Date('2026-01-01T00:00:00Z');
+  return {
+    name: null,
+    status: 'active',
+    createdAt,
+    unsubscribedAt: null,
+    statusAt: createdAt,
+    confirmSentAt: null,
+    consent: { source: null, sourceUrl: null, signupIp: null, signupUserAgent: null, confirmedAt: null, confirmIp: null, confirmUserAgent: null },
+    ...fields,
+  };
+}
+
 describe('exportSubscribersCsv', () => {
   it('writes RFC 4180 CSV that imports back to the same addresses and names', () => {
     const subscribers: Subscriber[] = [
-      { id: 1, email: 'a@example.org', name: 'Doe, "J"', status: 'active', createdAt: new Date('2026-01-01T00:00:00Z'), unsubscribedAt: null },
-      { id: 2, email: 'b@example.org', name: null, status: 'unsubscribed', createdAt: new Date('2026-01-02T00:00:00Z'), unsubscribedAt: new Date('2026-02-01T00:00:00Z') },
-      { id: 3, email: 'c@example.org', name: '山田 太郎', status: 'active', createdAt: new Date('2026-01-03T00:00:00Z'), unsubscribedAt: null },
+      subscriber({ id: 1, email: 'a@example.org', name: 'Doe, "J"', createdAt: new Date('2026-01-01T00:00:00Z') }),
+      subscriber({ id: 2, email: 'b@example.org', status: 'unsubscribed', createdAt: new Date('2026-01-02T00:00:00Z'), unsubscribedAt: new Date('2026-02-01T00:00:00Z') }),
+      subscriber({ id: 3, email: 'c@example.org', name: '山田 太郎', createdAt: new Date('2026-01-03T00:00:00Z') }),
     ];
     const csv = exportSubscribersCsv(subscribers);
-    expect(csv.split('\r\n')[0]).toBe('email,name,status,created_at,unsubscribed_at');
-    expect(csv).toContain('a@example.org,"Doe, ""J""",active,2026-01-01T00:00:00.000Z,\r\n');
-    expect(csv).toContain('b@example.org,,unsubscribed,2026-01-02T00:00:00.000Z,2026-02-01T00:00:00.000Z\r\n');
+    expect(csv.split('\r\n')[0]).toBe('email,name,status,created_at,unsubscribed_at,source,source_url,signup_ip,signup_user_agent,confirmed_at,confirm_ip,confirm_user_agent');
+    expect(csv).toContain('a@example.org,"Doe, ""J""",active,2026-01-01T00:00:00.000Z,,,,,,,,\r\n');
+    expect(csv).toContain('b@example.org,,unsubscribed,2026-01-02T00:00:00.000Z,2026-02-01T00:00:00.000Z,,,,,,,\r\n');
     const back = importSubscribersCsv(csv);
     expect(back.problems).toEqual([]);
     expect(back.rows).toEqual(subscribers.map((s) => ({ email: s.email, name: s.name })));
+  });
+
+  it('carries the consent record, and free text from the form cannot become a spreadsheet formula', () => {
+    const csv = exportSubscribersCsv([
+      subscriber({
+        id: 1,
+        email: 'form@example.org',
+        name: '=HYPERLINK("http://evil.example/","click")',
+        consent: {
+          source: 'form',
+          sourceUrl: 'https://blog.example.com/about/',
+          signupIp: '203.0.113.9',
+          signupUserAgent: '+Mozilla/5.0, "quoted"',
+          confirmedAt: new Date('2026-01-01T01:00:00Z'),
+          confirmIp: '2001:db8::1',
+          confirmUserAgent: '@agent',
+        },
+      }),
+    ]);
+    const row = csv.split('\r\n')[1];
+    expect(row).toBe(
+      `form@example.org,"'=HYPERLINK(""http://evil.example/"",""click"")",active,2026-01-01T00:00:00.000Z,,form,https://blog.example.com/about/,203.0.113.9,"'+Mozilla/5.0, ""quoted""",2026-01-01T01:00:00.000Z,2001:db8::1,'@agent`,
+    );
   });
 });

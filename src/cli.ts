@@ -11,6 +11,7 @@ import type { ResolvedConfig } from './config/schema.js';
 import { FeedletterError, formatProblem, type ErrorCode, type Problem } from './errors.js';
 import { tuneHeap } from './heap.js';
 import { createLogger, type Logger } from './log.js';
+import type { SubscriberStatus } from './store/index.js';
 
 /**
  * Exit codes. 1 means "done, but not everything": posts skipped, deliveries failed. The others
@@ -229,9 +230,21 @@ export async function main(argv: readonly string[], { env = process.env, cwd = p
     .command('add <email>')
     .description('add a subscriber (adding twice is harmless)')
     .option('--name <name>', 'display name')
-    .action(async (email: string, opts: { name?: string }) => {
-      const { addSubscriber } = await import('./commands/subscribers.js');
+    .option('--confirm', 'ask the person first: send a confirmation email; the address is pending until they confirm')
+    .action(async (email: string, opts: { name?: string; confirm?: boolean }) => {
+      const { addSubscriber, addWithConfirmation } = await import('./commands/subscribers.js');
       const { resolved, now } = context();
+      if (opts.confirm) {
+        const result = await addWithConfirmation(resolved, email, opts.name ?? null, now);
+        out(
+          result.sent
+            ? `confirmation sent to ${result.email}; pending until confirmed`
+            : result.action === 'throttled'
+              ? `${email}: a confirmation was sent less than subscribe.resendAfter ago; nothing sent`
+              : `${email} is already a subscriber (or can no longer be mailed); nothing sent`,
+        );
+        return;
+      }
       const { subscriber, created } = addSubscriber(resolved, email, opts.name ?? null, now);
       out(created ? `added ${subscriber.email}` : `${subscriber.email} is already a subscriber (${subscriber.status})`);
     });
@@ -245,14 +258,23 @@ export async function main(argv: readonly string[], { env = process.env, cwd = p
     });
   subscribers
     .command('list')
-    .description('list subscribers')
-    .addOption(new Option('--status <status>', 'only these').choices(['active', 'unsubscribed']))
-    .action(async (opts: { status?: 'active' | 'unsubscribed' }) => {
+    .description('list subscribers: address, name, status, added, confirmed')
+    .addOption(new Option('--status <status>', 'only these').choices(['pending', 'active', 'unsubscribed', 'bounced', 'complained']))
+    .action(async (opts: { status?: SubscriberStatus }) => {
       const { listSubscribers } = await import('./commands/subscribers.js');
       const { resolved } = context();
       const list = listSubscribers(resolved, opts.status);
-      for (const s of list) out(`${s.email}\t${s.name ?? ''}\t${s.status}\t${s.createdAt.toISOString()}`);
+      for (const s of list) out(`${s.email}\t${s.name ?? ''}\t${s.status}\t${s.createdAt.toISOString()}\t${s.consent.confirmedAt?.toISOString() ?? ''}`);
       err(`${list.length} subscriber${list.length === 1 ? '' : 's'}`);
+    });
+  subscribers
+    .command('prune')
+    .description('forget addresses that did not confirm within subscribe.pendingTtl (the daemon does it every hour)')
+    .action(async () => {
+      const { pruneSubscribers } = await import('./commands/subscribers.js');
+      const { resolved, now } = context();
+      const result = pruneSubscribers(resolved, now);
+      out(`pruned: ${result.deleted} unconfirmed addresses deleted, ${result.reverted} returned to unsubscribed`);
     });
   subscribers
     .command('import <file>')
@@ -267,7 +289,7 @@ export async function main(argv: readonly string[], { env = process.env, cwd = p
     });
   subscribers
     .command('export')
-    .description('print every subscriber as CSV')
+    .description('print every subscriber as CSV, with the consent record (source, page, IPs, user agents, confirmation)')
     .action(async () => {
       const { exportSubscribers } = await import('./commands/subscribers.js');
       const { resolved } = context();

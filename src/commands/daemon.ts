@@ -10,7 +10,8 @@ import { watchContent } from '../schedule/watch.js';
 import { startServer } from '../server/index.js';
 import { Store } from '../store/index.js';
 import { build } from './build.js';
-import { digest } from './digest.js';
+import { createTransport, digest } from './digest.js';
+import { createSignupService, PRUNE_EVERY_MS } from './signup.js';
 
 const DAY_MS = 86_400_000;
 
@@ -81,6 +82,21 @@ export async function startDaemonCommand(options: DaemonCommandOptions): Promise
     ? watchContent(resolved.paths.content, { debounceMs: 1_000, onChange: () => void daemon.trigger('feeds', 'content changed') })
     : undefined;
 
+  // The public signup: confirmation emails go out in the background on their own transport.
+  const signupTransport = config.subscribe.enabled ? createTransport(resolved) : undefined;
+  const signup = signupTransport ? createSignupService({ resolved, store, secret, transport: signupTransport, clock, logger }) : undefined;
+  const pruneNow = (): void => {
+    try {
+      const pruned = signup?.prune();
+      if (pruned && pruned.deleted + pruned.reverted > 0) logger.info({ job: 'prune', ...pruned }, 'unconfirmed addresses forgotten');
+    } catch (error) {
+      logger.error({ err: error, job: 'prune' }, 'pruning unconfirmed addresses failed');
+    }
+  };
+  pruneNow();
+  const pruneTimer = signup ? setInterval(pruneNow, PRUNE_EVERY_MS) : undefined;
+  pruneTimer?.unref();
+
   const server = await startServer(
     {
       language: config.site.language,
@@ -96,6 +112,7 @@ export async function startDaemonCommand(options: DaemonCommandOptions): Promise
       },
       health: () => store.lastJobRuns(),
       logger,
+      ...(signup ? { subscribe: signup.deps } : {}),
     },
     { host: config.server.host, port: config.server.port },
   );
@@ -108,6 +125,9 @@ export async function startDaemonCommand(options: DaemonCommandOptions): Promise
       watcher?.close();
       await daemon.stop(reason);
       await server.close();
+      if (pruneTimer) clearInterval(pruneTimer);
+      await signup?.mailer.close();
+      await signupTransport?.close();
       store.close();
       logger.info('daemon stopped');
     })();

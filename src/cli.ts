@@ -191,7 +191,7 @@ export async function main(argv: readonly string[], { env = process.env, cwd = p
 
   program
     .command('daemon')
-    .description('run build and digest on the cron schedules of the config, and serve one-click unsubscribe')
+    .description('run build and digest on the cron schedules of the config, and serve one-click unsubscribe and the public signup')
     .option('--print-schedule', 'print the next runs of each job and exit')
     .action(async (opts: { printSchedule?: boolean }) => {
       const { printSchedule, startDaemonCommand } = await import('./commands/daemon.js');
@@ -294,6 +294,15 @@ export async function main(argv: readonly string[], { env = process.env, cwd = p
       const { exportSubscribers } = await import('./commands/subscribers.js');
       const { resolved } = context();
       process.stdout.write(exportSubscribers(resolved));
+    });
+
+  program
+    .command('snippet')
+    .description('print the HTML to paste into the blog: feed autodiscovery links and the signup form')
+    .action(async () => {
+      const { snippet } = await import('./commands/snippet.js');
+      const { resolved } = context();
+      process.stdout.write(snippet(resolved.config));
     });
 
   program

@@ -61,7 +61,7 @@ const en: Texts = {
   },
   body: {
     form: 'Get new posts of {site} by email.',
-    checkInbox: 'If the address can receive the newsletter, a confirmation email is on its way. Open the link in it to start your subscription. Nothing arrived? Check the spam folder; you can ask again in an hour.',
+    checkInbox: 'If the address can receive the newsletter, a confirmation email is on its way. Open the link in it to start your subscription. Nothing arrived? Check the spam folder, or ask again a little later.',
     confirm: 'Press the button to confirm your subscription to {site}.',
     confirmed: 'Thank you! New posts of {site} will come to your inbox. You can also follow the feeds:',
     expired: 'This confirmation link is too old. Ask for a new one:',
@@ -109,7 +109,7 @@ const ja: Texts = {
   },
   body: {
     form: '{site} の新しい記事をメールでお届けします。',
-    checkInbox: 'このアドレスにお届けできる場合は、確認メールを送信しました。メール内のリンクを開くと購読が始まります。届かない場合は迷惑メールフォルダをご確認ください。1 時間後にもう一度申し込めます。',
+    checkInbox: 'このアドレスにお届けできる場合は、確認メールを送信しました。メール内のリンクを開くと購読が始まります。届かない場合は迷惑メールフォルダをご確認いただくか、しばらくしてからもう一度お申し込みください。',
     confirm: 'ボタンを押して {site} の購読を確定してください。',
     confirmed: 'ありがとうございます。{site} の新しい記事がメールで届きます。フィードでも購読できます:',
     expired: 'この確認リンクは有効期限が切れています。新しいリンクを送ります:',

@@ -29,6 +29,7 @@ import {
   type ConfirmationToSend,
   type SubscriberMailer,
 } from '../subscribers/index.js';
+import { loadWelcome } from '../subscribers/welcome.js';
 import { dkimOptions } from './digest.js';
 
 /** How long an ALTCHA challenge may take to be solved and sent. */
@@ -70,27 +71,26 @@ export function createSignupService(options: { resolved: ResolvedConfig; store: 
   const dkim = dkimOptions(resolved);
   const mailer = createSubscriberMailer({ transport: options.transport, logger });
   const record = (request: { ip: string | null; userAgent: string | null }) => ({ ip: ipForRecord(request.ip, sub.storeIp, secret), userAgent: userAgentForRecord(request.userAgent) });
-  const queue = (send: ConfirmationToSend | undefined, kind: 'confirm' | 'welcome' = 'confirm'): void => {
+  const queue = (send: ConfirmationToSend | undefined): void => {
     if (send === undefined) return;
-    mailer.enqueue(
-      buildSubscriberMail({
-        config,
-        kind,
-        subscriberId: send.subscriberId,
-        email: send.email,
-        url: kind === 'confirm' ? confirmUrl(config, send.token) : config.site.url,
-        now: clock(),
-        dkim,
-      }),
+    mailer.enqueue(buildSubscriberMail({ config, kind: 'confirm', subscriberId: send.subscriberId, email: send.email, url: confirmUrl(config, send.token), now: clock(), dkim }));
+  };
+  const feedUrl = (file: string): string => new URL(encodePath(file), config.site.url).href;
+  const feeds = { rss: feedUrl(config.feeds.rss), atom: feedUrl(config.feeds.atom), json: feedUrl(config.feeds.json) };
+  // Loaded (and its Liquid checked) at start: a broken template stops the daemon, not a welcome.
+  const welcome = sub.welcome ? loadWelcome(config, resolved.paths.templates, feeds) : undefined;
+  const sendWelcome = (subscriberId: number, email: string): void => {
+    welcome?.render(email).then(
+      (html) => mailer.enqueue(buildSubscriberMail({ config, kind: 'welcome', subscriberId, email, url: config.site.url, now: clock(), dkim, html })),
+      (error: unknown) => logger.error({ err: error }, 'welcome email not rendered'),
     );
   };
   const proof = createProofOfWork({ secret, maxNumber: sub.proofOfWorkMaxNumber, ttlMs: CHALLENGE_TTL_MS, spend: (id, expiresAt) => store.spendProof(id, expiresAt, clock()) });
-  const feedUrl = (file: string): string => new URL(encodePath(file), config.site.url).href;
 
   const deps: SubscribeDeps = {
     clock,
     frequency: describeSchedule(config.digest.schedule, config.site.language, scheduleTimeZone(config)),
-    feeds: { rss: feedUrl(config.feeds.rss), atom: feedUrl(config.feeds.atom), json: feedUrl(config.feeds.json) },
+    feeds,
     proofOfWork: sub.proofOfWork,
     honeypot: sub.honeypot,
     minSubmitMs: sub.minSubmitSeconds * 1000,
@@ -126,7 +126,7 @@ export function createSignupService(options: { resolved: ResolvedConfig; store: 
     confirm: (token, request) => {
       const result = confirm(store, secret, token, record(request), clock(), settings);
       logger.info({ outcome: result.outcome }, 'confirmation');
-      if (result.outcome === 'confirmed' && sub.welcome && result.subscriber) queue({ subscriberId: result.subscriber.id, email: result.subscriber.email, token: '' }, 'welcome');
+      if (result.outcome === 'confirmed' && result.subscriber) sendWelcome(result.subscriber.id, result.subscriber.email);
       return result.outcome;
     },
     resend: (token) => queue(resendFromToken(store, secret, token, clock(), settings)),

@@ -52,6 +52,11 @@ const TEXTS: Record<'en' | 'ja', Record<SubscriberMailKind, MailTexts>> = {
   },
 };
 
+/** The texts of one kind of email in the site's language (Japanese for `ja`, English otherwise). */
+export function subscriberMailTexts(language: string, kind: SubscriberMailKind): MailTexts {
+  return TEXTS[/^ja\b/i.test(language) ? 'ja' : 'en'][kind];
+}
+
 const escapeHtml = (value: string): string =>
   value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
@@ -70,6 +75,8 @@ export interface SubscriberMailInput {
   url: string;
   now: Date;
   dkim?: DkimKey | undefined;
+  /** The HTML part when a template made it (the welcome email); else the built-in one. */
+  html?: string;
 }
 
 export function buildSubscriberMail(input: SubscriberMailInput): OutgoingMessage {
@@ -83,7 +90,9 @@ export function buildSubscriberMail(input: SubscriberMailInput): OutgoingMessage
   const messageId = `<${input.kind}-${input.subscriberId}.${hash}@${host}>`;
   const text = [...texts.lines.map((line) => fill(line, false)), '', input.url, '', ...(texts.ignore ? [fill(texts.ignore, false), ''] : []), `-- `, site, config.site.url, ''].join('\n');
   const lang = escapeHtml(config.site.language);
-  const html = `<!doctype html>
+  const html =
+    input.html ??
+    `<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${fill(texts.subject, true)}</title></head>
 <body style="font-family:system-ui,sans-serif;line-height:1.6;color:#222;max-width:32rem;margin:0 auto;padding:1rem">
 ${texts.lines.map((line) => `<p>${fill(line, true)}</p>`).join('\n')}

@@ -33,10 +33,19 @@ interface Fixture {
   idle: () => Promise<void>;
 }
 
-async function setup(options: { config?: string; language?: string; smtp?: TestSmtpOptions } = {}): Promise<Fixture> {
+async function waitFor(probe: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function setup(options: { config?: string; language?: string; smtp?: TestSmtpOptions; files?: Record<string, string> } = {}): Promise<Fixture> {
   const smtp = await startSmtpServer(options.smtp);
   cleanup.push(() => smtp.close());
   const dir = testdir({
+    ...options.files,
     'config/feedletter.yaml': `site:\n  title: 'Notes <&> "Q"'\n  url: https://blog.example.com/\n  language: ${options.language ?? 'en'}\n  timezone: Asia/Tokyo\nsubscribe:\n  proofOfWorkMaxNumber: 1000\n${options.config ?? ''}`,
   });
   const { resolved } = loadConfig({ cwd: dir, env: { FEEDLETTER_SECRET: 'a-secret-for-the-signup-tests-0123456789', SMTP_URL: smtp.url } });
@@ -260,6 +269,29 @@ describe('signup with double opt-in', () => {
     expect(f.smtp.copiesTo('active@example.com')).toHaveLength(0);
     expect(f.smtp.copiesTo('gone@example.com')).toHaveLength(1);
     expect(f.smtp.copiesTo('pending@example.com')).toHaveLength(1);
+  });
+});
+
+describe('the welcome email', () => {
+  it('with subscribe.welcome, a confirmed reader gets welcome.mjml rendered, with the feeds and without the name', async () => {
+    const f = await setup({ config: '  welcome: true\n' });
+    await personSubmits(f, 'new@example.com', { name: 'Spam Name' });
+    await f.idle();
+    const link = confirmLink((await f.smtp.parsed())[0]?.text);
+    expect((await fetch(`${f.url}confirm`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${encodeURIComponent(tokenOf(link))}` })).status).toBe(200);
+    await waitFor(() => f.smtp.messages.length >= 2);
+    await f.idle();
+    const welcome = (await f.smtp.parsed())[1];
+    expect(welcome?.subject).toBe('Welcome to Notes <&> "Q"');
+    const html = String(welcome?.html);
+    expect(html).toContain('href="https://blog.example.com/feed.json"');
+    expect(html).toContain('Notes &lt;&amp;&gt; &#34;Q&#34;');
+    expect(html).not.toContain('<&>');
+    expect(`${welcome?.text}${html}`).not.toContain('Spam Name');
+  });
+
+  it('a broken welcome.mjml stops the start with TEMPLATE_INVALID', async () => {
+    await expect(setup({ config: '  welcome: true\ndigest:\n  templates: tpl\n', files: { 'tpl/welcome.mjml': '<mjml>{{ nope </mjml>' } })).rejects.toMatchObject({ code: 'TEMPLATE_INVALID' });
   });
 });
 

@@ -73,7 +73,11 @@ export function createSignupService(options: { resolved: ResolvedConfig; store: 
   const record = (request: { ip: string | null; userAgent: string | null }) => ({ ip: ipForRecord(request.ip, sub.storeIp, secret), userAgent: userAgentForRecord(request.userAgent) });
   const queue = (send: ConfirmationToSend | undefined): void => {
     if (send === undefined) return;
-    mailer.enqueue(buildSubscriberMail({ config, kind: 'confirm', subscriberId: send.subscriberId, email: send.email, url: confirmUrl(config, send.token), now: clock(), dkim }));
+    const now = clock();
+    // A dropped or refused email frees the address's resend slot again.
+    mailer.enqueue(buildSubscriberMail({ config, kind: 'confirm', subscriberId: send.subscriberId, email: send.email, url: confirmUrl(config, send.token), now, dkim }), () =>
+      store.unmarkConfirmationSent(send.subscriberId, send.sentAt),
+    );
   };
   const feedUrl = (file: string): string => new URL(encodePath(file), config.site.url).href;
   const feeds = { rss: feedUrl(config.feeds.rss), atom: feedUrl(config.feeds.atom), json: feedUrl(config.feeds.json) };

@@ -431,6 +431,15 @@ export class Store {
   }
 
   /**
+   * Undoes `markConfirmationSent` when that email was dropped or refused, so that the person can
+   * ask again at once instead of waiting out subscribe.resendAfter for an email that never came.
+   * Only if no later confirmation was recorded since (`sentAt` is the one being undone).
+   */
+  unmarkConfirmationSent(id: number, sentAt: Date): void {
+    this.db.prepare<[number, string]>('UPDATE subscribers SET confirm_sent_at = NULL WHERE id = ? AND confirm_sent_at = ?').run(id, iso(sentAt));
+  }
+
+  /**
    * pending → active when `nonce` is still the subscriber's confirmation nonce; the nonce is used
    * up. False when it was not (already confirmed, reopened since, unknown).
    */

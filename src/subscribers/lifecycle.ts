@@ -62,6 +62,8 @@ export interface ConfirmationToSend {
   subscriberId: number;
   email: string;
   token: string;
+  /** The time recorded as `confirm_sent_at` for this email. */
+  sentAt: Date;
 }
 
 /**
@@ -95,7 +97,7 @@ export function signup(store: Store, secret: string, input: SignupRequest, setti
     if (subscriber === undefined || nonce === null) throw new Error(`signup: no subscriber after ${action}`);
     store.markConfirmationSent(subscriber.id, input.now);
     const token = signConfirmToken(secret, { subscriberId: subscriber.id, email: subscriber.email, nonce, issuedAt: input.now });
-    return { action, send: { subscriberId: subscriber.id, email: subscriber.email, token } };
+    return { action, send: { subscriberId: subscriber.id, email: subscriber.email, token, sentAt: input.now } };
   });
 }
 
@@ -141,7 +143,7 @@ export function resendFromToken(store: Store, secret: string, token: string, now
     if (check !== 'ok' || nonce === null) return undefined;
     if (decideSignup(subscriber, now, settings.resendAfterMs) !== 'resend') return undefined;
     store.markConfirmationSent(subscriber.id, now);
-    return { subscriberId: subscriber.id, email: subscriber.email, token: signConfirmToken(secret, { subscriberId: subscriber.id, email: subscriber.email, nonce, issuedAt: now }) };
+    return { subscriberId: subscriber.id, email: subscriber.email, sentAt: now, token: signConfirmToken(secret, { subscriberId: subscriber.id, email: subscriber.email, nonce, issuedAt: now }) };
   });
 }
 

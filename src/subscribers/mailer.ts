@@ -9,8 +9,11 @@ import type { OutgoingMessage, Transport } from '../delivery/transport.js';
  * again after `subscribe.resendAfter`.
  */
 export interface SubscriberMailer {
-  /** False when the queue is full or closed and the message was dropped. */
-  enqueue(message: OutgoingMessage): boolean;
+  /**
+   * False when the queue is full or closed and the message was dropped. `onFailed` runs when the
+   * message is dropped or its send fails, so the caller can undo what it recorded.
+   */
+  enqueue(message: OutgoingMessage, onFailed?: () => void): boolean;
   /** Resolves when every queued message has been sent or has failed. */
   idle(): Promise<void>;
   /** Stops taking messages and waits (at most `timeoutMs`) for those queued. */
@@ -21,7 +24,7 @@ export function createSubscriberMailer(options: { transport: Transport; logger: 
   const { transport, logger } = options;
   const maxQueue = options.maxQueue ?? 1_000;
   const concurrency = Math.max(1, options.concurrency ?? transport.concurrency ?? 1);
-  const queue: OutgoingMessage[] = [];
+  const queue: Array<{ message: OutgoingMessage; onFailed: (() => void) | undefined }> = [];
   let active = 0;
   let closed = false;
   let waiters: Array<() => void> = [];
@@ -33,8 +36,9 @@ export function createSubscriberMailer(options: { transport: Transport; logger: 
   };
   const pump = (): void => {
     while (active < concurrency && queue.length > 0) {
-      const message = queue.shift();
-      if (message === undefined) break;
+      const item = queue.shift();
+      if (item === undefined) break;
+      const { message, onFailed } = item;
       active++;
       transport
         .send(message)
@@ -43,7 +47,10 @@ export function createSubscriberMailer(options: { transport: Transport; logger: 
             logger.info({ messageId: message.messageId }, 'subscriber email sent');
             options.onSent?.(message);
           },
-          (error: unknown) => logger.error({ err: error, messageId: message.messageId }, 'subscriber email not sent'),
+          (error: unknown) => {
+            logger.error({ err: error, messageId: message.messageId }, 'subscriber email not sent');
+            onFailed?.();
+          },
         )
         .finally(() => {
           active--;
@@ -60,12 +67,13 @@ export function createSubscriberMailer(options: { transport: Transport; logger: 
         });
 
   return {
-    enqueue(message) {
+    enqueue(message, onFailed) {
       if (closed || queue.length >= maxQueue) {
         logger.warn({ messageId: message.messageId, queued: queue.length }, closed ? 'mailer closed: subscriber email dropped' : 'mail queue full: subscriber email dropped');
+        onFailed?.();
         return false;
       }
-      queue.push(message);
+      queue.push({ message, onFailed });
       // Started on the next turn: the HTTP answer goes out first.
       setImmediate(pump);
       return true;

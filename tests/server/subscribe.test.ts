@@ -381,6 +381,21 @@ describe('bots and abuse', () => {
     expect(f.store.findSubscriber('name@example.com')?.name).toBe('X Bcc: victim@example.org <script>alert(1)</script>"');
   });
 
+  it('a confirmation the SMTP server refused does not hold the address for resendAfter', async () => {
+    const f = await setup({ smtp: { onRcptTo: ({ attempt }) => (attempt === 1 ? 550 : undefined) } });
+    await personSubmits(f, 'retry@example.com');
+    await f.idle();
+    expect(f.smtp.messages).toHaveLength(0);
+    expect(f.store.findSubscriber('retry@example.com')?.confirmSentAt).toBeNull();
+    await personSubmits(f, 'retry@example.com');
+    await f.idle();
+    expect(f.smtp.copiesTo('retry@example.com')).toHaveLength(1);
+    // and once one went out, the slot holds again
+    await personSubmits(f, 'retry@example.com');
+    await f.idle();
+    expect(f.smtp.copiesTo('retry@example.com')).toHaveLength(1);
+  });
+
   it('a slow SMTP server does not slow the page', async () => {
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));

@@ -7,6 +7,7 @@
 // Rate limits are raised for the run (perIpPerHour, perAddressPerHour), minSubmitSeconds is 0.
 // Usage: npm run bench:subscribe [-- SIGNUPS [POW_SIGNUPS]]
 import { spawn } from 'node:child_process';
+import { URLSearchParams } from 'node:url';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -14,6 +15,8 @@ import path from 'node:path';
 import { solveChallenge } from 'altcha-lib';
 import { deriveKey } from 'altcha-lib/algorithms/sha';
 import autocannon from 'autocannon';
+
+const { fetch } = globalThis;
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const [SIGNUPS = 100_000, POW_SIGNUPS = 3_000] = process.argv.slice(2).map(Number).filter(Boolean);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { domainToASCII } from 'node:url';
 import type Mail from 'nodemailer/lib/mailer';
 import { publicServerUrl } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -65,6 +66,16 @@ export function confirmUrl(config: Config, token: string): string {
   return `${new URL('confirm', publicServerUrl(config)).href}?token=${encodeURIComponent(token)}`;
 }
 
+/**
+ * The address with its domain in ASCII (punycode, RFC 5891): an internationalised domain then
+ * reaches servers without SMTPUTF8 too. The text of the email keeps the address as written.
+ */
+export function asciiAddress(email: string): string {
+  const at = email.lastIndexOf('@');
+  const ascii = domainToASCII(email.slice(at + 1));
+  return ascii === '' ? email : `${email.slice(0, at)}@${ascii}`;
+}
+
 export interface SubscriberMailInput {
   config: Config;
   kind: SubscriberMailKind;
@@ -103,7 +114,7 @@ ${texts.ignore ? `<p style="color:#555;font-size:.9em">${fill(texts.ignore, true
 `;
   const options: Mail.Options = {
     from: { name: config.digest.from.name ?? site, address: config.digest.from.address ?? `newsletter@${host}` },
-    to: input.email,
+    to: asciiAddress(input.email),
     ...(config.digest.replyTo ? { replyTo: config.digest.replyTo } : {}),
     subject: fill(texts.subject, false),
     text,
@@ -118,5 +129,5 @@ ${texts.ignore ? `<p style="color:#555;font-size:.9em">${fill(texts.ignore, true
       ? { dkim: { domainName: input.dkim.domainName, keySelector: input.dkim.keySelector, privateKey: input.dkim.privateKey, headerFieldNames: DKIM_HEADER_FIELDS } }
       : {}),
   };
-  return { to: { name: null, address: input.email }, messageId, options };
+  return { to: { name: null, address: asciiAddress(input.email) }, messageId, options };
 }

@@ -381,6 +381,19 @@ describe('bots and abuse', () => {
     expect(f.store.findSubscriber('name@example.com')?.name).toBe('X Bcc: victim@example.org <script>alert(1)</script>"');
   });
 
+  it('an internationalised domain signs up and gets its confirmation', async () => {
+    const f = await setup();
+    expect((await personSubmits(f, 'reader@Bücher.example')).status).toBe(200);
+    await f.idle();
+    expect(f.store.findSubscriber('reader@bücher.example')?.status).toBe('pending');
+    const [message] = f.smtp.messages;
+    // the domain goes out as punycode (RFC 5891), which servers without SMTPUTF8 accept too
+    // (smtp-server shows the envelope decoded; the header is as sent)
+    expect(message?.envelope.to[0]).toBe('reader@bücher.example');
+    expect(message?.raw.toString('latin1')).toMatch(/^To: reader@xn--bcher-kva\.example\r$/m);
+    expect((await f.smtp.parsed())[0]?.text).toContain('reader@bücher.example');
+  });
+
   it('a confirmation the SMTP server refused does not hold the address for resendAfter', async () => {
     const f = await setup({ smtp: { onRcptTo: ({ attempt }) => (attempt === 1 ? 550 : undefined) } });
     await personSubmits(f, 'retry@example.com');

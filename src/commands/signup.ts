@@ -19,8 +19,7 @@ import {
   createSubscriberMailer,
   ipForRecord,
   lifecycleSettings,
-  parseConfirmToken,
-  checkConfirmToken,
+  inspectConfirmation,
   prune,
   resendFromToken,
   signup,
@@ -116,17 +115,7 @@ export function createSignupService(options: { resolved: ResolvedConfig; store: 
       logger.info({ action: result.action }, 'signup');
       queue(result.send);
     },
-    inspect: (token) => {
-      const parsed = parseConfirmToken(token);
-      if (parsed === undefined) return 'invalid';
-      const subscriber = store.getSubscriber(parsed.subscriberId);
-      if (subscriber === undefined) return 'invalid';
-      const check = checkConfirmToken(secret, parsed, { email: subscriber.email, nonce: store.confirmNonce(subscriber.id) }, clock(), settings.confirmTtlMs);
-      if (check === 'forged') return 'invalid';
-      if (subscriber.status === 'active') return 'already';
-      if (check === 'expired') return subscriber.status === 'pending' ? 'expired' : 'invalid';
-      return check === 'ok' && subscriber.status === 'pending' ? 'ok' : 'invalid';
-    },
+    inspect: (token) => inspectConfirmation(store, secret, token, clock(), settings),
     confirm: (token, request) => {
       const result = confirm(store, secret, token, record(request), clock(), settings);
       logger.info({ outcome: result.outcome }, 'confirmation');

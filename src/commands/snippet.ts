@@ -26,7 +26,7 @@ export function snippet(config: Config): string {
   <label for="feedletter-email">${escape(t.email)}</label>
   <input id="feedletter-email" type="email" name="email" required maxlength="254" autocomplete="email" inputmode="email" autocapitalize="off" spellcheck="false">
   <div style="position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden" aria-hidden="true"><label for="feedletter-website">${escape(t.honeypot)}</label><input id="feedletter-website" type="text" name="website" tabindex="-1" autocomplete="off"></div>
-${config.subscribe.proofOfWork ? `  <altcha-widget challenge="${escape(at('altcha/challenge'))}" name="altcha" language="${lang}" auto="onfocus" hidefooter></altcha-widget>\n` : ''}  <button type="submit">${escape(t.subscribe)}</button>
+${config.subscribe.proofOfWork ? `  <altcha-widget challenge="${escape(at('altcha/challenge'))}" name="altcha" language="${lang}" auto="onfocus"></altcha-widget>\n` : ''}  <button type="submit">${escape(t.subscribe)}</button>
 </form>
 ${config.subscribe.proofOfWork ? `<script type="module" src="${escape(at('altcha.js'))}"></script>\n` : ''}`
     : '';

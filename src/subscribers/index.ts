@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { LifecycleSettings } from './lifecycle.js';
 
-export { confirm, decideSignup, prune, resendFromToken, signup, cleanName, type ConfirmOutcome, type ConfirmationToSend, type LifecycleSettings, type SignupAction, type SignupRequest } from './lifecycle.js';
+export { confirm, inspectConfirmation, decideSignup, prune, resendFromToken, signup, cleanName, type ConfirmOutcome, type ConfirmationToSend, type LifecycleSettings, type SignupAction, type SignupRequest } from './lifecycle.js';
 export { ipForRecord, sourceUrlForRecord, userAgentForRecord, type StoreIpMode } from './consent.js';
 export { buildSubscriberMail, confirmUrl, type SubscriberMailKind } from './mail.js';
 export { createSubscriberMailer, type SubscriberMailer } from './mailer.js';

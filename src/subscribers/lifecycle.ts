@@ -129,6 +129,22 @@ export function confirm(store: Store, secret: string, token: string, request: Re
 }
 
 /**
+ * What `confirm` would answer now, changing nothing: for the page a GET of the link shows. `ok`
+ * means the link would confirm a pending address.
+ */
+export function inspectConfirmation(store: Store, secret: string, token: string, now: Date, settings: LifecycleSettings): ConfirmOutcome | 'ok' {
+  const parsed = parseConfirmToken(token);
+  if (parsed === undefined) return 'invalid';
+  const subscriber = store.getSubscriber(parsed.subscriberId);
+  if (subscriber === undefined) return 'invalid';
+  const check = checkConfirmToken(secret, parsed, { email: subscriber.email, nonce: store.confirmNonce(subscriber.id) }, now, settings.confirmTtlMs);
+  if (check === 'forged') return 'invalid';
+  if (subscriber.status === 'active') return 'already';
+  if (check === 'expired') return subscriber.status === 'pending' ? 'expired' : 'invalid';
+  return check === 'ok' && subscriber.status === 'pending' ? 'ok' : 'invalid';
+}
+
+/**
  * "Send me a new link" from the page of an expired one: the token must be genuine (its age does
  * not matter) and the address still pending; resendAfter applies as for any signup.
  */

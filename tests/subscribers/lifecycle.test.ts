@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/index.js';
-import { confirm, decideSignup, prune, resendFromToken, signup, type LifecycleSettings } from '../../src/subscribers/lifecycle.js';
+import { confirm, decideSignup, inspectConfirmation, prune, resendFromToken, signup, type LifecycleSettings } from '../../src/subscribers/lifecycle.js';
 import { checkConfirmToken, newNonce, parseConfirmToken, signConfirmToken } from '../../src/subscribers/token.js';
 import { ipForRecord, sourceUrlForRecord, userAgentForRecord } from '../../src/subscribers/consent.js';
 import { testdir } from '../helpers/tmp.js';
@@ -165,6 +165,19 @@ describe('signup and confirmation', () => {
     expect(store.findSubscriber('never@example.com')).toBeUndefined();
     expect(store.findSubscriber('dana@example.com')?.status).toBe('unsubscribed');
     expect(store.findSubscriber('recent@example.com')?.status).toBe('pending');
+    store.close();
+  });
+
+  it('inspecting a link (what a GET does) says what confirming would do and changes nothing', () => {
+    const store = openStore();
+    const { token } = formSignup(store, 'ivy@example.com').send!;
+    for (let i = 0; i < 3; i++) expect(inspectConfirmation(store, SECRET, token, at(1000), SETTINGS)).toBe('ok');
+    expect(store.findSubscriber('ivy@example.com')?.status).toBe('pending');
+    expect(inspectConfirmation(store, SECRET, token, at(49 * H), SETTINGS)).toBe('expired');
+    expect(inspectConfirmation(store, SECRET, `${token}x`, at(1000), SETTINGS)).toBe('invalid');
+    expect(inspectConfirmation(store, 'other-secret', token, at(1000), SETTINGS)).toBe('invalid');
+    expect(confirm(store, SECRET, token, req, at(2000), SETTINGS).outcome).toBe('confirmed');
+    expect(inspectConfirmation(store, SECRET, token, at(3000), SETTINGS)).toBe('already');
     store.close();
   });
 

@@ -15,6 +15,7 @@ import { loadOrCreateSecret, signToken, verifyToken } from '../../src/digest/tok
 import { silentLogger } from '../../src/log.js';
 import { startServer } from '../../src/server/index.js';
 import { Store } from '../../src/store/index.js';
+import { ipForRecord } from '../../src/subscribers/consent.js';
 import { startSmtpServer, type TestSmtpOptions, type TestSmtpServer } from '../helpers/smtp.js';
 import { testdir } from '../helpers/tmp.js';
 
@@ -350,6 +351,23 @@ describe('bots and abuse', () => {
     // another client (behind the local proxy) is not affected
     const other = await personSubmits(f, 'other@example.com', {}, { 'x-forwarded-for': '198.51.100.23' });
     expect(other.status).toBe(200);
+  });
+
+  it('the client IP comes from the last X-Forwarded-For entry of a local proxy, never from one the client wrote, and not at all with trustProxy none', async () => {
+    const f = await setup({ config: '  perIpPerHour: 1\n' });
+    // the client's own claims come first; our proxy appends the address it saw
+    expect((await personSubmits(f, 'a@example.com', {}, { 'x-forwarded-for': '10.9.9.9, 198.51.100.7' })).status).toBe(200);
+    expect((await personSubmits(f, 'b@example.com', {}, { 'x-forwarded-for': '10.9.9.8, 198.51.100.7' })).status).toBe(429);
+    expect(f.store.findSubscriber('a@example.com')?.consent.signupIp).toBe('198.51.100.7');
+    // garbage is not an address: the peer is used
+    expect((await personSubmits(f, 'c@example.com', {}, { 'x-forwarded-for': 'not-an-ip' })).status).toBe(200);
+    expect(f.store.findSubscriber('c@example.com')?.consent.signupIp).toBe('127.0.0.1');
+
+    const g = await setup({ config: '  trustProxy: none\n  storeIp: hash\n' });
+    await personSubmits(g, 'd@example.com', {}, { 'x-forwarded-for': '198.51.100.7' });
+    const stored = g.store.findSubscriber('d@example.com')?.consent.signupIp;
+    expect(stored).toMatch(/^hmac:/);
+    expect(stored).toBe(ipForRecord('127.0.0.1', 'hash', g.secret));
   });
 
   it('one address posted 20 times from 20 IPs gets one email', async () => {

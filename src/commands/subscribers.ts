@@ -47,9 +47,12 @@ export async function addWithConfirmation(resolved: ResolvedConfig, email: strin
     try {
       await transport.send(message);
     } catch (cause) {
-      throw new FeedletterError('SMTP_UNAVAILABLE', `the confirmation email to ${result.send.email} was not sent`, {
+      // Not sent: the address may be asked again at once, not only after subscribe.resendAfter.
+      const send = result.send;
+      withStore(resolved, (store) => store.unmarkConfirmationSent(send.subscriberId, send.sentAt));
+      throw new FeedletterError('SMTP_UNAVAILABLE', `the confirmation email to ${send.email} was not sent`, {
         cause,
-        hint: 'check SMTP_URL; the address stays pending, and `subscribers add --confirm` sends again after subscribe.resendAfter',
+        hint: 'check SMTP_URL, then run the same command again; the address stays pending until confirmed',
       });
     }
   } finally {

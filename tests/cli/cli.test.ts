@@ -201,6 +201,25 @@ describe('feedletter CLI on the sample blog', () => {
     }
   });
 
+  it('subscribers add --confirm with the SMTP server down exits 69 and can be run again at once', async () => {
+    const dir = sampleBlog();
+    const smtp = await startSmtpServer();
+    const port = smtp.port;
+    await smtp.close();
+    const run = (url: string, ...args: string[]): Promise<number> => main(args, { cwd: dir, env: { FEEDLETTER_SECRET: 'test-secret-of-some-length', SMTP_URL: url } });
+    expect(await run(`smtp://127.0.0.1:${port}`, 'subscribers', 'add', 'later@example.com', '--confirm')).toBe(EXIT.unavailable);
+    expect(stderr.join('')).toMatch(/confirmation email to later@example\.com was not sent/);
+    const again = await startSmtpServer();
+    try {
+      stdout = [];
+      expect(await run(again.url, 'subscribers', 'add', 'later@example.com', '--confirm')).toBe(EXIT.ok);
+      expect(stdout.join('')).toMatch(/confirmation sent to later@example\.com/);
+      expect(again.messages).toHaveLength(1);
+    } finally {
+      await again.close();
+    }
+  });
+
   it('unsubscribe TOKEN honours a token from a digest link and refuses a forged one', async () => {
     const dir = sampleBlog();
     await cli(dir, 'subscribers', 'add', 'u@example.com');

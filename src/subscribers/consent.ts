@@ -19,7 +19,7 @@ export function ipForRecord(ip: string | null | undefined, mode: StoreIpMode, se
 export function userAgentForRecord(userAgent: string | null | undefined): string | null {
   if (userAgent === null || userAgent === undefined) return null;
   // eslint-disable-next-line no-control-regex -- control characters are what is removed
-  const clean = userAgent.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 256);
+  const clean = userAgent.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g, ' ').trim().slice(0, 256);
   return clean === '' ? null : clean;
 }
 

@@ -168,9 +168,14 @@ export function prune(store: Store, now: Date, settings: Pick<LifecycleSettings,
   return store.prunePending(new Date(now.getTime() - settings.pendingTtlMs), now);
 }
 
-/** A display name as stored: control characters out, spaces collapsed, at most 100 characters; empty is none. */
+/**
+ * A display name as stored: control characters out (C0 with CR/LF above all, DEL, C1 such as the
+ * one-byte CSI a terminal may obey when `subscribers list` prints it, line and paragraph
+ * separators, bidi overrides that would make a listing lie), spaces collapsed, at most 100
+ * characters; empty is none.
+ */
 export function cleanName(name: string): string | null {
-  // eslint-disable-next-line no-control-regex -- control characters (CR/LF above all) are what is removed
-  const clean = name.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 100);
+  // eslint-disable-next-line no-control-regex -- control characters are what is removed
+  const clean = name.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 100);
   return clean === '' ? null : clean;
 }

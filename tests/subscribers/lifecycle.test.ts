@@ -190,6 +190,8 @@ describe('signup and confirmation', () => {
     const name = store.findSubscriber('name@example.com')?.name ?? '';
     expect(name).not.toMatch(/[\r\n\u2028]/);
     expect(name.length).toBeLessThanOrEqual(100);
+    formSignup(store, 'term@example.com', T0, 'A\u001b[31mred\u009b2J\u202eevil');
+    expect(store.findSubscriber('term@example.com')?.name).toBe('A [31mred 2J evil');
     store.close();
   });
 });

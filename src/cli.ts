@@ -12,6 +12,7 @@ import type { ResolvedConfig } from './config/schema.js';
 import { asKnownFailure, FeedletterError, formatProblem, type ErrorCode, type Problem } from './errors.js';
 import { tuneHeap } from './heap.js';
 import { createLogger, type Logger } from './log.js';
+import type { SubscriberStatus } from './store/index.js';
 
 /**
  * Exit codes. 1 means "done, but not everything": posts skipped, deliveries failed. The others
@@ -274,7 +275,7 @@ answering mid-message stops the run with exit 69 and the rest pending: the next 
 
   program
     .command('daemon')
-    .description('run build and digest on the cron schedules of the config, and serve one-click unsubscribe')
+    .description('run build and digest on the cron schedules of the config, and serve one-click unsubscribe and the public signup')
     .option('--print-schedule', 'print the next runs of each job and exit')
     .addHelpText(
       'after',
@@ -328,9 +329,21 @@ SIGTERM or SIGINT: finish the message in flight, record state, exit 0 (a second 
     .command('add <email>')
     .description('add a subscriber (adding twice is harmless)')
     .option('--name <name>', 'display name')
-    .action(async (email: string, opts: { name?: string }) => {
-      const { addSubscriber } = await import('./commands/subscribers.js');
+    .option('--confirm', 'ask the person first: send a confirmation email; the address is pending until they confirm')
+    .action(async (email: string, opts: { name?: string; confirm?: boolean }) => {
+      const { addSubscriber, addWithConfirmation } = await import('./commands/subscribers.js');
       const { resolved, now } = context();
+      if (opts.confirm) {
+        const result = await addWithConfirmation(resolved, email, opts.name ?? null, now);
+        out(
+          result.sent
+            ? `confirmation sent to ${result.email}; pending until confirmed`
+            : result.action === 'throttled'
+              ? `${email}: a confirmation was sent less than subscribe.resendAfter ago; nothing sent`
+              : `${email} is already a subscriber (or can no longer be mailed); nothing sent`,
+        );
+        return;
+      }
       const { subscriber, created } = addSubscriber(resolved, email, opts.name ?? null, now);
       out(created ? `added ${subscriber.email}` : `${subscriber.email} is already a subscriber (${subscriber.status})`);
     });
@@ -344,14 +357,23 @@ SIGTERM or SIGINT: finish the message in flight, record state, exit 0 (a second 
     });
   subscribers
     .command('list')
-    .description('list subscribers')
-    .addOption(new Option('--status <status>', 'only these').choices(['active', 'unsubscribed']))
-    .action(async (opts: { status?: 'active' | 'unsubscribed' }) => {
+    .description('list subscribers: address, name, status, added, confirmed')
+    .addOption(new Option('--status <status>', 'only these').choices(['pending', 'active', 'unsubscribed', 'bounced', 'complained']))
+    .action(async (opts: { status?: SubscriberStatus }) => {
       const { listSubscribers } = await import('./commands/subscribers.js');
       const { resolved } = context();
       const list = listSubscribers(resolved, opts.status);
-      for (const s of list) out(`${s.email}\t${s.name ?? ''}\t${s.status}\t${s.createdAt.toISOString()}`);
+      for (const s of list) out(`${s.email}\t${s.name ?? ''}\t${s.status}\t${s.createdAt.toISOString()}\t${s.consent.confirmedAt?.toISOString() ?? ''}`);
       err(`${list.length} subscriber${list.length === 1 ? '' : 's'}`);
+    });
+  subscribers
+    .command('prune')
+    .description('forget addresses that did not confirm within subscribe.pendingTtl (the daemon does it every hour)')
+    .action(async () => {
+      const { pruneSubscribers } = await import('./commands/subscribers.js');
+      const { resolved, now } = context();
+      const result = pruneSubscribers(resolved, now);
+      out(`pruned: ${result.deleted} unconfirmed addresses deleted, ${result.reverted} returned to unsubscribed`);
     });
   subscribers
     .command('import <file>')
@@ -375,11 +397,11 @@ injection in spreadsheets.`,
     });
   subscribers
     .command('export')
-    .description('print every subscriber as CSV')
+    .description('print every subscriber as CSV, with the consent record (source, page, IPs, user agents, confirmation)')
     .addHelpText(
       'after',
       `
-A name or address that starts with =, +, -, @, a tab or a CR (or a full-width ＝＋－＠) is written
+A name, address, page URL or user agent that starts with =, +, -, @, a tab or a CR (or a full-width ＝＋－＠) is written
 with a ' in front ('=HYPERLINK(...)), so that a spreadsheet shows it as text instead of running it
 as a formula (OWASP, CSV injection). "subscribers import" removes that one ', so an export
 imports back to the same subscribers.`,
@@ -396,6 +418,15 @@ imports back to the same subscribers.`,
         // error (a full disk behind `> file`) is reported.
         if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
       }
+    });
+
+  program
+    .command('snippet')
+    .description('print the HTML to paste into the blog: feed autodiscovery links and the signup form')
+    .action(async () => {
+      const { snippet } = await import('./commands/snippet.js');
+      const { resolved } = context();
+      process.stdout.write(snippet(resolved.config));
     });
 
   program

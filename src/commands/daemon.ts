@@ -12,7 +12,9 @@ import { startServer, type RunningServer } from '../server/index.js';
 import { Store } from '../store/index.js';
 import { build } from './build.js';
 import type { DeliverReport } from '../delivery/send.js';
-import { digest, type DigestOutcome } from './digest.js';
+import { createOutboxTransport } from '../delivery/outbox.js';
+import { createTransport, digest, type DigestOutcome } from './digest.js';
+import { createSignupService, PRUNE_EVERY_MS } from './signup.js';
 
 const DAY_MS = 86_400_000;
 
@@ -113,6 +115,30 @@ export async function startDaemonCommand(options: DaemonCommandOptions): Promise
   const unfinished: Partial<Record<'feeds' | 'digest', () => boolean>> = { digest: () => store.unfinishedDigest() !== undefined };
   const jobs: Job[] = jobsConfig.map(({ name, schedule }) => ({ name, schedule, run: runners[name], ...(unfinished[name] ? { unfinished: unfinished[name] } : {}) }));
 
+  // The public signup: confirmation emails go out in the background on their own transport.
+  // Without SMTP_URL (trying feedletter out) they are written into the outbox folder, like a
+  // digest preview, and the log says that nobody receives them.
+  const previewOnly = resolved.secrets.smtpUrl === undefined && config.digest.transport !== 'outbox';
+  if (config.subscribe.enabled && previewOnly) logger.warn({ job: 'subscribe', outbox: config.digest.outbox }, 'no SMTP_URL: confirmation emails are written into the outbox folder, and nobody receives them');
+  const signupTransport = config.subscribe.enabled ? (previewOnly ? createOutboxTransport({ dir: resolved.paths.outbox }) : createTransport(resolved)) : undefined;
+  const signup = signupTransport ? createSignupService({ resolved, store, secret, transport: signupTransport, clock, logger }) : undefined;
+  const pruneNow = (): void => {
+    try {
+      const pruned = signup?.prune();
+      if (pruned && pruned.deleted + pruned.reverted > 0) logger.info({ job: 'prune', ...pruned }, 'unconfirmed addresses forgotten');
+    } catch (error) {
+      logger.error({ err: error, job: 'prune' }, 'pruning unconfirmed addresses failed');
+    }
+  };
+  const closeSignup = async (): Promise<void> => {
+    if (pruneTimer) clearInterval(pruneTimer);
+    await signup?.mailer.close();
+    await signupTransport?.close();
+  };
+  pruneNow();
+  const pruneTimer = signup ? setInterval(pruneNow, PRUNE_EVERY_MS) : undefined;
+  pruneTimer?.unref();
+
   // The server first: a daemon that cannot serve unsubscribe links must not send digests
   // carrying them. It fails here, before any job or catch-up ran, and the CLI exits non-zero.
   let daemon: Daemon | undefined;
@@ -133,10 +159,12 @@ export async function startDaemonCommand(options: DaemonCommandOptions): Promise
         },
         health: () => withRetries(store.lastJobRuns(), daemon?.status() ?? []),
         logger,
+        ...(signup ? { subscribe: signup.deps } : {}),
       },
       { host: config.server.host, port: config.server.port },
     );
   } catch (error) {
+    await closeSignup();
     store.close();
     throw error;
   }
@@ -170,6 +198,7 @@ export async function startDaemonCommand(options: DaemonCommandOptions): Promise
   } catch (error) {
     watcher?.close();
     await server.close();
+    await closeSignup();
     store.close();
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       // Removed between the check at start and here.
@@ -187,6 +216,7 @@ export async function startDaemonCommand(options: DaemonCommandOptions): Promise
       watcher?.close();
       await scheduler.stop(reason);
       await server.close();
+      await closeSignup();
       store.close();
       logger.info('daemon stopped');
     })();

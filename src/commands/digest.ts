@@ -281,7 +281,7 @@ export function createTransport(resolved: ResolvedConfig): Transport {
   return createSmtpTransport({ url: resolved.secrets.smtpUrl, maxConnections: smtp.maxConnections, rateLimit: smtp.rateLimit, timeouts: { connectionMs: smtp.connectionTimeoutMs, greetingMs: smtp.greetingTimeoutMs, socketMs: smtp.socketTimeoutMs } });
 }
 
-function dkimOptions(resolved: ResolvedConfig): { domainName: string; keySelector: string; privateKey: string } | undefined {
+export function dkimOptions(resolved: ResolvedConfig): { domainName: string; keySelector: string; privateKey: string } | undefined {
   const dkim = resolved.config.smtp.dkim;
   if (!dkim) return undefined;
   let privateKey = resolved.secrets.dkimPrivateKey;

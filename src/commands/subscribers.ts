@@ -3,7 +3,10 @@ import path from 'node:path';
 import type { ResolvedConfig } from '../config/schema.js';
 import { FeedletterError, type Problem } from '../errors.js';
 import { exportSubscribersCsv, readSubscribersCsv, type CsvSubscriberRow } from '../store/csv.js';
-import { Store, type Subscriber } from '../store/index.js';
+import { loadOrCreateSecret } from '../digest/token.js';
+import { Store, type Subscriber, type SubscriberStatus } from '../store/index.js';
+import { buildSubscriberMail, confirmUrl, lifecycleSettings, prune, signup, type SignupAction } from '../subscribers/index.js';
+import { createTransport, dkimOptions } from './digest.js';
 
 /** A failure of the file system while reading (EISDIR, EIO, ...), not of the store or a bug. */
 function isReadError(error: unknown): boolean {
@@ -31,14 +34,58 @@ function withStore<T>(resolved: ResolvedConfig, fn: (store: Store) => T): T {
 }
 
 export function addSubscriber(resolved: ResolvedConfig, email: string, name: string | null, now: Date): { subscriber: Subscriber; created: boolean } {
-  return withStore(resolved, (store) => store.addSubscriber(email, name, now));
+  return withStore(resolved, (store) => store.addSubscriber(email, name, now, { source: 'cli' }));
+}
+
+/**
+ * `subscribers add EMAIL --confirm`: for an address whose consent the owner cannot show, ask the
+ * person: the address becomes pending and gets the same confirmation email as a form signup
+ * (subject to subscribe.resendAfter). Sent at once through SMTP_URL (or into the outbox).
+ */
+export async function addWithConfirmation(resolved: ResolvedConfig, email: string, name: string | null, now: Date): Promise<{ action: SignupAction; email: string; sent: boolean }> {
+  const secret = loadOrCreateSecret(resolved.paths.state, resolved.secrets.secret);
+  const result = withStore(resolved, (store) =>
+    signup(store, secret, { email, name, source: 'cli', sourceUrl: null, request: { ip: null, userAgent: null }, now }, lifecycleSettings(resolved.config)),
+  );
+  if (result.send === undefined) return { action: result.action, email, sent: false };
+  const transport = createTransport(resolved);
+  try {
+    const message = buildSubscriberMail({
+      config: resolved.config,
+      kind: 'confirm',
+      subscriberId: result.send.subscriberId,
+      email: result.send.email,
+      url: confirmUrl(resolved.config, result.send.token),
+      now,
+      dkim: dkimOptions(resolved),
+    });
+    try {
+      await transport.send(message);
+    } catch (cause) {
+      // Not sent: the address may be asked again at once, not only after subscribe.resendAfter.
+      const send = result.send;
+      withStore(resolved, (store) => store.unmarkConfirmationSent(send.subscriberId, send.sentAt));
+      throw new FeedletterError('SMTP_UNAVAILABLE', `the confirmation email to ${send.email} was not sent`, {
+        cause,
+        hint: 'check SMTP_URL, then run the same command again; the address stays pending until confirmed',
+      });
+    }
+  } finally {
+    await transport.close();
+  }
+  return { action: result.action, email: result.send.email, sent: true };
+}
+
+/** `subscribers prune`: forget pending addresses older than subscribe.pendingTtl (the daemon does it hourly). */
+export function pruneSubscribers(resolved: ResolvedConfig, now: Date): { deleted: number; reverted: number } {
+  return withStore(resolved, (store) => prune(store, now, lifecycleSettings(resolved.config)));
 }
 
 export function removeSubscriber(resolved: ResolvedConfig, email: string, now: Date): boolean {
   return withStore(resolved, (store) => store.removeSubscriber(email, now));
 }
 
-export function listSubscribers(resolved: ResolvedConfig, status: Subscriber['status'] | undefined): Subscriber[] {
+export function listSubscribers(resolved: ResolvedConfig, status: SubscriberStatus | undefined): Subscriber[] {
   return withStore(resolved, (store) => store.listSubscribers(status ? { status } : undefined));
 }
 

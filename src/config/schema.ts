@@ -277,6 +277,37 @@ export const serverSchema = z
   })
   .prefault({});
 
+/** "7d", "48h", "1h", "30m", "90s": a duration, parsed to milliseconds. */
+const duration = z
+  .string()
+  .regex(/^\d+\s*[dhms]$/, { message: 'use a duration like "7d", "48h", "30m" or "90s"' })
+  .transform((value): number => {
+    const match = /^(\d+)\s*([dhms])$/.exec(value);
+    const unit = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000 }[(match?.[2] ?? 's') as 'd' | 'h' | 'm' | 's'];
+    return Number(match?.[1] ?? 0) * unit;
+  });
+
+export const subscribeSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Daemon: serve the public signup (/subscribe, /confirm) with double opt-in'),
+    pendingTtl: duration.prefault('7d').describe('Forget an address that does not confirm within this long'),
+    confirmTtl: duration.prefault('48h').describe('A confirmation link works this long'),
+    resendAfter: duration.prefault('1h').describe('At most one confirmation email per address per this long, however often it is submitted'),
+    storeIp: z.enum(['full', 'hash', 'none']).default('full').describe('IP of signup and confirmation in the consent record: "full", "hash" (keyed hash) or "none"'),
+    welcome: z.boolean().default(false).describe('Send email-templates/welcome.mjml after a confirmation'),
+    proofOfWork: z.boolean().default(true).describe('Require an ALTCHA proof of work with every signup'),
+    proofOfWorkMaxNumber: z.number().int().min(1_000).max(10_000_000).default(100_000).describe('ALTCHA difficulty: the largest number a browser may have to try (about 0.1 s per 100,000 on a phone)'),
+    honeypot: z.boolean().default(true).describe('Refuse signups whose hidden honeypot field was filled in'),
+    minSubmitSeconds: z.number().min(0).max(600).default(3).describe('Refuse a form sent back sooner than this after the page was rendered (0: off)'),
+    perIpPerHour: z.number().int().min(1).default(10).describe('At most this many signups per hour from one IP'),
+    perAddressPerHour: z.number().int().min(1).default(5).describe('At most this many signup requests per hour for one address (emails: see resendAfter)'),
+    trustProxy: z
+      .enum(['loopback', 'none'])
+      .default('loopback')
+      .describe('Take the client IP from X-Forwarded-For when the request comes from a proxy on this machine ("loopback"), or never ("none")'),
+  })
+  .prefault({});
+
 export const scheduleSchema = z
   .strictObject({
     timezone: timeZone.optional().describe('Time zone of the cron schedules (default: site.timezone)'),
@@ -300,6 +331,7 @@ export const configSchema = z.strictObject({
   smtp: smtpSchema,
   state: stateSchema,
   server: serverSchema,
+  subscribe: subscribeSchema,
   schedule: scheduleSchema,
 });
 

@@ -21,7 +21,7 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
  * the decoder ignores (RFC 4648 §3.5), so each value has 4 or 16 spellings that decode alike:
  * only the one the encoder writes is accepted, so a token has exactly one form.
  */
-function canonicalBase64url(text: string): Buffer | undefined {
+export function canonicalBase64url(text: string): Buffer | undefined {
   if (!B64URL.test(text)) return undefined;
   const bytes = Buffer.from(text, 'base64url');
   return bytes.toString('base64url') === text ? bytes : undefined;

@@ -87,6 +87,8 @@ export interface PageInput {
   siteUrl: string;
   /** For `confirm`: the token the form posts back. */
   token?: string;
+  /** Trusted HTML (built by us, already escaped) put after the text: e.g. the "subscribe me again" form. */
+  after?: string;
 }
 
 export function renderPage(input: PageInput): string {
@@ -119,7 +121,7 @@ export function renderPage(input: PageInput): string {
 <body>
 <h1>${title}</h1>
 <p>${fill(texts.body[input.kind])}</p>
-${form}${back}</body>
+${form}${input.after ?? ''}${back}</body>
 </html>
 `;
 }

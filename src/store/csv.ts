@@ -168,17 +168,45 @@ export async function importSubscribersCsv(input: CsvInput, file = 'subscribers.
 }
 
 /** The columns of an export, in order. */
-export const EXPORT_COLUMNS = ['email', 'name', 'status', 'created_at', 'unsubscribed_at'] as const;
+/** The subscriber and its consent record: how and when the address came in, and was confirmed. */
+export const EXPORT_COLUMNS = [
+  'email',
+  'name',
+  'status',
+  'created_at',
+  'unsubscribed_at',
+  'source',
+  'source_url',
+  'signup_ip',
+  'signup_user_agent',
+  'confirmed_at',
+  'confirm_ip',
+  'confirm_user_agent',
+] as const;
 
 function* exportRecords(subscribers: Iterable<Subscriber>): Generator<string[]> {
   for (const s of subscribers) {
-    yield [toCell(s.email), toCell(s.name ?? ''), s.status, s.createdAt.toISOString(), s.unsubscribedAt?.toISOString() ?? ''];
+    const c = s.consent;
+    yield [
+      toCell(s.email),
+      toCell(s.name ?? ''),
+      s.status,
+      s.createdAt.toISOString(),
+      s.unsubscribedAt?.toISOString() ?? '',
+      c.source ?? '',
+      // Free text others typed or sent (a page URL, a user agent): never a formula either.
+      toCell(c.sourceUrl ?? ''),
+      c.signupIp ?? '',
+      toCell(c.signupUserAgent ?? ''),
+      c.confirmedAt?.toISOString() ?? '',
+      c.confirmIp ?? '',
+      toCell(c.confirmUserAgent ?? ''),
+    ];
   }
 }
 
 /**
- * `email,name,status,created_at,unsubscribed_at` with CRLF line ends (RFC 4180, csv-stringify),
- * one row per subscriber, as a stream that reads `subscribers` as it is read (so an iterator
+ * `EXPORT_COLUMNS` with CRLF line ends (RFC 4180, csv-stringify), one row per subscriber, as a stream that reads `subscribers` as it is read (so an iterator
  * over the store never holds the whole list). A cell that a spreadsheet would run as a formula
  * gets a `'` in front (`toCell`); `readSubscribersCsv` removes it, so an export imports back to
  * the same addresses and names (it ignores the extra columns).

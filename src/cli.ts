@@ -383,7 +383,10 @@ SIGTERM or SIGINT: finish the message in flight, record state, exit 0 (a second 
       `
 The header row names the columns (any order and case; others are ignored). Each bad row is
 reported with its line and skipped; a repeated address is kept once; an address already there
-stays as it is (an unsubscribed one is not re-subscribed). One ' in front of a value that then
+stays as it is (an unsubscribed one is not re-subscribed). With a "status" column, a new
+address that is unsubscribed, bounced, complained, cleaned or blocklisted is added as
+unsubscribed (never mailed), a pending or unconfirmed one is not imported, and an unknown status
+is an error for its row. One ' in front of a value that then
 starts with =, +, -, @, a tab or a CR is removed: "subscribers export" adds it against formula
 injection in spreadsheets.`,
     )

@@ -9,7 +9,18 @@ import type { Subscriber } from './store.js';
 export interface CsvSubscriberRow {
   email: string;
   name: string | null;
+  /**
+   * The row's `status` column says this person left or must not be mailed (unsubscribed,
+   * bounced, complained): added, if new, as unsubscribed, so that re-importing an export never
+   * mails someone who asked to leave.
+   */
+  optedOut?: true;
 }
+
+/** `status` values of our export (and common ones of other services) that must never become active. */
+const OPTED_OUT = new Set(['unsubscribed', 'bounced', 'complained', 'cleaned', 'blocklisted', 'blacklisted']);
+/** `status` values that mean a confirmed, mailable subscriber. */
+const ACTIVE = new Set(['active', 'subscribed', 'enabled', 'confirmed', '']);
 
 /**
  * First characters that make a spreadsheet (Excel, LibreOffice, Google Sheets, Numbers) read a
@@ -69,7 +80,7 @@ export async function readSubscribersCsv(input: CsvInput, file: string, onRow: (
   const seen = new Set<string>();
   /** Line where the next record starts. Counted here: csv-parse's `info.lines` counts a CRLF inside quotes twice. */
   let line = 1;
-  let columns: { emailAt: number; nameAt: number } | undefined;
+  let columns: { emailAt: number; nameAt: number; statusAt: number } | undefined;
   let headerSeen = false;
 
   const take = (fields: string[], at: number): void => {
@@ -82,7 +93,7 @@ export async function readSubscribersCsv(input: CsvInput, file: string, onRow: (
         problems.push({ file, line: at, message: 'no "email" column in the header row', hint: 'start with a line "email,name"', severity: 'error' });
         return;
       }
-      columns = { emailAt, nameAt: names.indexOf('name') };
+      columns = { emailAt, nameAt: names.indexOf('name'), statusAt: names.indexOf('status') };
       return;
     }
     if (columns === undefined) return;
@@ -105,13 +116,23 @@ export async function readSubscribersCsv(input: CsvInput, file: string, onRow: (
       problems.push({ file, line: at, field, message: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }), severity: 'error' });
       return;
     }
+    // Consent travels with the address: a list exported with its statuses is imported with them.
+    const status = columns.statusAt === -1 ? '' : (fields[columns.statusAt] ?? '').trim().toLowerCase();
+    if (status === 'pending' || status === 'unconfirmed') {
+      problems.push({ file, line: at, field: 'status', message: `"${email}" never confirmed the subscription; not imported`, hint: 'send them a confirmation with "feedletter subscribers add EMAIL --confirm"', severity: 'warning' });
+      return;
+    }
+    if (!OPTED_OUT.has(status) && !ACTIVE.has(status)) {
+      problems.push({ file, line: at, field: 'status', message: `unknown status "${status}"`, hint: 'use active or unsubscribed (or leave the column out: every row is then active)', severity: 'error' });
+      return;
+    }
     const key = email.toLowerCase();
     if (seen.has(key)) {
       problems.push({ file, line: at, field: 'email', message: `"${email}" appears more than once; kept the first`, severity: 'warning' });
       return;
     }
     seen.add(key);
-    onRow({ email, name }, at);
+    onRow(OPTED_OUT.has(status) ? { email, name, optedOut: true } : { email, name }, at);
   };
 
   const options: ParseOptions = {

@@ -380,17 +380,24 @@ export class Store {
   /**
    * `addSubscriber` for each row, all in one transaction: a bulk import commits once per batch
    * instead of once per address (a 100,000-row list in seconds, not minutes), and a batch is
-   * there entirely or not at all. Same rules as `addSubscriber` (no reactivation); an invalid
+   * there entirely or not at all. Same rules as `addSubscriber` (no reactivation); a new row
+   * marked `optedOut` is stored unsubscribed. An invalid
    * row throws and rolls the batch back, so callers validate first.
    */
-  addSubscribers(rows: Iterable<{ email: string; name: string | null }>, now: Date): { added: number; existing: number } {
+  addSubscribers(rows: Iterable<{ email: string; name: string | null; optedOut?: true }>, now: Date): { added: number; existing: number } {
     return this.db
       .transaction(() => {
         let added = 0;
         let existing = 0;
         for (const row of rows) {
-          if (this.addSubscriber(row.email, row.name, now, { source: 'import' }).created) added++;
-          else existing++;
+          const { subscriber, created } = this.addSubscriber(row.email, row.name, now, { source: 'import' });
+          if (!created) {
+            existing++;
+            continue;
+          }
+          added++;
+          // A new address the list says left: kept, as unsubscribed, so it is never mailed.
+          if (row.optedOut === true) this.q.unsubscribe.run(iso(now), iso(now), subscriber.id);
         }
         return { added, existing };
       })

@@ -46,6 +46,44 @@ function subscribersOf(dir: string): { email: string; name: string | null }[] {
 const FORMULA_STARTS = ['=', '+', '-', '@', '\t', '\r', '\uFF1D', '\uFF0B', '\uFF0D', '\uFF20'];
 
 describe('subscribers export and import', () => {
+  it('consent travels with the list: an unsubscribed reader stays unsubscribed through export and import; a pending one is not imported', async () => {
+    const source = sampleBlog();
+    const store = Store.open(path.join(source, '.feedletter'));
+    const now = new Date('2026-02-01T00:00:00Z');
+    store.addSubscriber('stays@example.org', 'Stays', now);
+    store.addSubscriber('left@example.org', 'Left', now);
+    store.removeSubscriber('left@example.org', now);
+    store.close();
+    stdout = [];
+    expect(await cli(source, 'subscribers', 'export')).toBe(EXIT.ok);
+    const exported = stdout.join('');
+    const target = sampleBlog({ 'list.csv': exported });
+    expect(await cli(target, 'subscribers', 'import', 'list.csv')).toBe(EXIT.ok);
+    const back = Store.open(path.join(target, '.feedletter'));
+    try {
+      expect(back.findSubscriber('stays@example.org')?.status).toBe('active');
+      expect(back.findSubscriber('left@example.org')?.status).toBe('unsubscribed');
+      expect(back.countSubscribers({ status: 'active' })).toBe(1);
+    } finally {
+      back.close();
+    }
+    // And a list from elsewhere with statuses of its own.
+    const other = sampleBlog({ 'other.csv': 'email,status\nx@example.org,subscribed\ny@example.org,cleaned\nz@example.org,pending\nw@example.org,weird\n' });
+    stderr = [];
+    expect(await cli(other, 'subscribers', 'import', 'other.csv')).toBe(EXIT.partial);
+    expect(stderr.join('')).toMatch(/other\.csv:4: warning: status: "z@example\.org" never confirmed the subscription; not imported/);
+    expect(stderr.join('')).toMatch(/other\.csv:5: status: unknown status "weird"/);
+    const list = Store.open(path.join(other, '.feedletter'));
+    try {
+      expect(list.listSubscribers().map((s) => [s.email, s.status])).toEqual([
+        ['x@example.org', 'active'],
+        ['y@example.org', 'unsubscribed'],
+      ]);
+    } finally {
+      list.close();
+    }
+  });
+
   it('an export carries no formula, and imports into a fresh state folder as the same subscribers', async () => {
     const list = [
       'email,name',

@@ -102,7 +102,7 @@ describe('exportSubscribersCsv', () => {
     expect(csv).toContain('b@example.org,,unsubscribed,2026-01-02T00:00:00.000Z,2026-02-01T00:00:00.000Z,,,,,,,\r\n');
     const back = await importSubscribersCsv(csv);
     expect(back.problems).toEqual([]);
-    expect(back.rows).toEqual(subscribers.map((s) => ({ email: s.email, name: s.name })));
+    expect(back.rows).toEqual(subscribers.map((s) => ({ email: s.email, name: s.name, ...(s.status === 'unsubscribed' ? { optedOut: true } : {}) })));
   });
 
   it('carries the consent record, and free text from the form cannot become a spreadsheet formula', async () => {

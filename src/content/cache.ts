@@ -312,7 +312,8 @@ export class CacheWriter {
    * lines byte for byte instead of serialising them again.
    */
   static create(file: string, fingerprint: string, prefixOf?: { reader: CacheReader; entries: number }): CacheWriter {
-    ensureDirSync(path.dirname(file));
+    // 0700: the state folder also holds the signing secret and the database.
+    ensureDirSync(path.dirname(file), 0o700);
     const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     const fd = openSync(temp, 'w');
     const writer = new CacheWriter(file, temp, fd);

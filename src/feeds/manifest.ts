@@ -69,7 +69,8 @@ export async function loadManifest(file: string): Promise<FeedManifest> {
 }
 
 export async function saveManifest(file: string, manifest: FeedManifest): Promise<void> {
-  await ensureDir(path.dirname(file));
+  // 0700: the state folder also holds the signing secret and the database.
+  await ensureDir(path.dirname(file), 0o700);
   const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     await writeFile(temp, JSON.stringify(manifest));

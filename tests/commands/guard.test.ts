@@ -2,7 +2,7 @@
  * A missing content folder, or a build that would empty feeds that have items: refused, with
  * nothing written, rather than published as an empty blog.
  */
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EXIT, main } from '../../src/cli.js';
@@ -111,3 +111,16 @@ describe('a build that would empty feeds that have items', () => {
     expect(JSON.parse(readFileSync(path.join(dir, 'public/feed.json'), 'utf8'))).toMatchObject({ items: [] });
   });
 });
+
+describe('the state folder a build creates', () => {
+  it('is 0700 from the start (it will hold the signing secret and every address), whichever command makes it', async () => {
+    for (const command of ['build', 'check', 'run']) {
+      const dir = sampleBlog();
+      expect(await cli(dir, command), command).toBe(EXIT.ok);
+      if (command === 'check') continue; // writes nothing
+      expect(statSync(path.join(dir, '.feedletter')).mode & 0o777, command).toBe(0o700);
+      expect(statSync(path.join(dir, '.feedletter/cache')).mode & 0o777, command).toBe(0o700);
+    }
+  });
+});
+

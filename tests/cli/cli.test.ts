@@ -1,11 +1,12 @@
 import { cpSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXIT, main } from '../../src/cli.js';
 import { Store } from '../../src/store/index.js';
 import { startSmtpServer } from '../helpers/smtp.js';
 import { testdir } from '../helpers/tmp.js';
+import { captureOutput } from '../helpers/output.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -22,25 +23,7 @@ function outboxTransport(dir: string): void {
   writeFileSync(file, readFileSync(file, 'utf8').replace(/^digest:\n/m, 'digest:\n  transport: outbox\n'));
 }
 
-let stdout: string[] = [];
-let stderr: string[] = [];
-
-beforeEach(() => {
-  stdout = [];
-  stderr = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout.push(String(chunk));
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr.push(String(chunk));
-    return true;
-  });
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const io = captureOutput();
 
 async function cli(dir: string, ...args: string[]): Promise<number> {
   return main(args, { cwd: dir, env: { FEEDLETTER_SECRET: 'a-cli-test-secret-of-32-bytes-or-more' } });
@@ -60,14 +43,14 @@ describe('feedletter CLI on the sample blog', () => {
     expect(readdirSync(path.join(dir, 'public/tags')).length).toBeGreaterThanOrEqual(6);
     expect(readdirSync(path.join(dir, 'public/categories')).length).toBe(1);
     // the U+FFFD warning is printed, naming the file and field
-    expect(stderr.join('')).toMatch(/2026-01-11-inflection-ai-amd\.md.*title/);
+    expect(io.stderr.join('')).toMatch(/2026-01-11-inflection-ai-amd\.md.*title/);
 
-    stdout = [];
-    stderr = [];
+    io.stdout.length = 0;
+    io.stderr.length = 0;
     expect(await cli(dir, 'build')).toBe(EXIT.ok);
-    expect(stdout.join('')).toMatch(/ 0 files written/);
+    expect(io.stdout.join('')).toMatch(/ 0 files written/);
     // nothing changed, nothing was read: the warning is printed all the same
-    expect(stderr.join('')).toMatch(/2026-01-11-inflection-ai-amd\.md.*title/);
+    expect(io.stderr.join('')).toMatch(/2026-01-11-inflection-ai-amd\.md.*title/);
   });
 
   it('one bad post: build writes the good ones, names the file and field, exits 1; check writes nothing', async () => {
@@ -75,24 +58,24 @@ describe('feedletter CLI on the sample blog', () => {
     expect(await cli(dir, 'check')).toBe(EXIT.partial);
     expect(existsSync(path.join(dir, 'public'))).toBe(false);
     expect(existsSync(path.join(dir, '.feedletter'))).toBe(false);
-    expect(stderr.join('')).toMatch(/content\/_posts\/2026-01-12-bad\.md(:\d+)?: .*date/);
+    expect(io.stderr.join('')).toMatch(/content\/_posts\/2026-01-12-bad\.md(:\d+)?: .*date/);
 
-    stderr = [];
+    io.stderr.length = 0;
     expect(await cli(dir, 'build')).toBe(EXIT.partial);
-    expect(stderr.join('')).toMatch(/2026-01-12-bad\.md.*date/);
+    expect(io.stderr.join('')).toMatch(/2026-01-12-bad\.md.*date/);
     const json = JSON.parse(readFileSync(path.join(dir, 'public/feed.json'), 'utf8')) as { items: unknown[] };
     expect(json.items).toHaveLength(2);
     // and again on an unchanged blog
-    stderr = [];
+    io.stderr.length = 0;
     expect(await cli(dir, 'build')).toBe(EXIT.partial);
-    expect(stderr.join('')).toMatch(/2026-01-12-bad\.md.*date/);
+    expect(io.stderr.join('')).toMatch(/2026-01-12-bad\.md.*date/);
   });
 
   it('a config mistake exits 78 and prints every problem with its line', async () => {
     const dir = sampleBlog();
     writeFileSync(path.join(dir, 'config/feedletter.yaml'), 'site:\n  url: not a url\nfeeds:\n  limt: 3\n');
     expect(await cli(dir, 'build')).toBe(EXIT.config);
-    const text = stderr.join('');
+    const text = io.stderr.join('');
     expect(text).toMatch(/config\/feedletter\.yaml:2: site\.url: /);
     expect(text).toMatch(/config\/feedletter\.yaml:4: feeds\.limt: unknown key/);
   });
@@ -100,10 +83,10 @@ describe('feedletter CLI on the sample blog', () => {
   it('a FEEDLETTER_SECRET under 32 bytes exits 78 naming the variable, before anything is written; the value is never printed', async () => {
     const dir = sampleBlog();
     for (const command of [['build'], ['digest'], ['daemon']]) {
-      stdout = [];
-      stderr = [];
+      io.stdout.length = 0;
+      io.stderr.length = 0;
       expect(await main(command, { cwd: dir, env: { FEEDLETTER_SECRET: 'short-secret-42' } }), command[0]).toBe(EXIT.config);
-      const text = stdout.join('') + stderr.join('');
+      const text = io.stdout.join('') + io.stderr.join('');
       expect(text).toMatch(/FEEDLETTER_SECRET is shorter than 32 bytes/);
       expect(text).not.toContain('short-secret-42');
     }
@@ -115,18 +98,18 @@ describe('feedletter CLI on the sample blog', () => {
     const dir = sampleBlog();
     expect(await cli(dir, 'subscribers', 'add', 'reader@example.com', '--name', '読者')).toBe(EXIT.ok);
     expect(await cli(dir, 'subscribers', 'add', 'reader@example.com')).toBe(EXIT.ok);
-    expect(stdout.join('')).toMatch(/already a subscriber/);
+    expect(io.stdout.join('')).toMatch(/already a subscriber/);
     for (let run = 1; run <= 2; run++) {
-      stdout = [];
-      stderr = [];
+      io.stdout.length = 0;
+      io.stderr.length = 0;
       expect(await cli(dir, 'run')).toBe(EXIT.ok);
-      expect(stdout.join('')).toMatch(/digest \(preview\): 2 posts, 1 message written to outbox\/ .*nothing sent, state unchanged/);
-      expect(stderr.join('')).toMatch(/SMTP_URL is not set, so this was only a preview/);
+      expect(io.stdout.join('')).toMatch(/digest \(preview\): 2 posts, 1 message written to outbox\/ .*nothing sent, state unchanged/);
+      expect(io.stderr.join('')).toMatch(/SMTP_URL is not set, so this was only a preview/);
     }
     // Blank (a cron line or env file that lost it) is the same as unset.
-    stdout = [];
+    io.stdout.length = 0;
     expect(await main(['digest'], { cwd: dir, env: { FEEDLETTER_SECRET: 'a-cli-test-secret-of-32-bytes-or-more', SMTP_URL: '  ' } })).toBe(EXIT.ok);
-    expect(stdout.join('')).toMatch(/digest \(preview\)/);
+    expect(io.stdout.join('')).toMatch(/digest \(preview\)/);
     const outbox = path.join(dir, 'outbox');
     expect(statSync(outbox).mode & 0o777).toBe(0o700);
     for (const file of readdirSync(outbox)) expect(statSync(path.join(outbox, file)).mode & 0o777, file).toBe(0o600);
@@ -153,13 +136,13 @@ describe('feedletter CLI on the sample blog', () => {
     outboxTransport(dir);
     expect(await cli(dir, 'subscribers', 'add', 'reader@example.com')).toBe(EXIT.ok);
     expect(await cli(dir, 'run')).toBe(EXIT.ok);
-    expect(stdout.join('')).toMatch(/digest #1: 2 posts, 1 sent, 0 failed \(into outbox\/, the transport chosen by digest.transport: outbox\)/);
+    expect(io.stdout.join('')).toMatch(/digest #1: 2 posts, 1 sent, 0 failed \(into outbox\/, the transport chosen by digest.transport: outbox\)/);
     const outbox = path.join(dir, 'outbox');
     expect(readdirSync(outbox).filter((f) => f.endsWith('.eml'))).toHaveLength(1);
     expect(statSync(outbox).mode & 0o777).toBe(0o700);
-    stdout = [];
+    io.stdout.length = 0;
     expect(await cli(dir, 'run')).toBe(EXIT.ok);
-    expect(stdout.join('')).toMatch(/no new posts/);
+    expect(io.stdout.join('')).toMatch(/no new posts/);
     expect(readdirSync(outbox).filter((f) => f.endsWith('.eml'))).toHaveLength(1);
   });
 
@@ -168,43 +151,43 @@ describe('feedletter CLI on the sample blog', () => {
     outboxTransport(dir);
     await cli(dir, 'subscribers', 'add', 'a@example.com');
     expect(await cli(dir, 'digest', '--dry-run')).toBe(EXIT.ok);
-    expect(stdout.join('')).toMatch(/dry-run\): 2 posts, 1 message/);
-    stdout = [];
+    expect(io.stdout.join('')).toMatch(/dry-run\): 2 posts, 1 message/);
+    io.stdout.length = 0;
     expect(await cli(dir, 'digest', '--to', 'me@example.com')).toBe(EXIT.ok);
-    expect(stdout.join('')).toMatch(/test\): 2 posts, 1 message/);
+    expect(io.stdout.join('')).toMatch(/test\): 2 posts, 1 message/);
     const test = readdirSync(path.join(dir, 'outbox'), { recursive: true }).map(String).filter((f) => f.endsWith('.eml'));
     const subjects = await Promise.all(test.map(async (f) => (await simpleParser(readFileSync(path.join(dir, 'outbox', f)))).subject ?? ''));
     expect(subjects.some((s) => s.startsWith('[TEST] '))).toBe(true);
     // the real digest still has both posts to send
-    stdout = [];
+    io.stdout.length = 0;
     expect(await cli(dir, 'digest')).toBe(EXIT.ok);
-    expect(stdout.join('')).toMatch(/digest #1: 2 posts, 1 sent/);
+    expect(io.stdout.join('')).toMatch(/digest #1: 2 posts, 1 sent/);
     // afterwards a preview needs --since, and then shows the posts already sent; a real send does not repeat them
-    stdout = [];
+    io.stdout.length = 0;
     expect(await cli(dir, 'digest', '--dry-run')).toBe(EXIT.ok);
-    expect(stdout.join('')).toMatch(/no new posts/);
-    stdout = [];
+    expect(io.stdout.join('')).toMatch(/no new posts/);
+    io.stdout.length = 0;
     expect(await cli(dir, 'digest', '--dry-run', '--since', '2026-01-01')).toBe(EXIT.ok);
-    expect(stdout.join('')).toMatch(/dry-run\): 2 posts, 1 message/);
-    stdout = [];
+    expect(io.stdout.join('')).toMatch(/dry-run\): 2 posts, 1 message/);
+    io.stdout.length = 0;
     expect(await cli(dir, 'digest', '--since', '2026-01-01')).toBe(EXIT.ok);
-    expect(stdout.join('')).toMatch(/no new posts/);
+    expect(io.stdout.join('')).toMatch(/no new posts/);
   });
 
   it('subscribers: remove, list, import with a bad row, export', async () => {
     const dir = sampleBlog({ 'list.csv': 'email,name\nx@example.com,X\nnot-an-address,Y\n"q@example.com","Q, Jr."\n' });
     expect(await cli(dir, 'subscribers', 'import', 'list.csv')).toBe(EXIT.partial);
-    expect(stdout.join('')).toMatch(/2 added, 0 already there, 1 rows with errors/);
-    expect(stderr.join('')).toMatch(/list\.csv:3: /);
+    expect(io.stdout.join('')).toMatch(/2 added, 0 already there, 1 rows with errors/);
+    expect(io.stderr.join('')).toMatch(/list\.csv:3: /);
     expect(await cli(dir, 'subscribers', 'remove', 'x@example.com')).toBe(EXIT.ok);
-    stdout = [];
+    io.stdout.length = 0;
     expect(await cli(dir, 'subscribers', 'list', '--status', 'active')).toBe(EXIT.ok);
-    expect(stdout.join('')).toMatch(/q@example\.com\tQ, Jr\.\tactive/);
-    expect(stdout.join('')).not.toMatch(/x@example\.com/);
-    stdout = [];
+    expect(io.stdout.join('')).toMatch(/q@example\.com\tQ, Jr\.\tactive/);
+    expect(io.stdout.join('')).not.toMatch(/x@example\.com/);
+    io.stdout.length = 0;
     expect(await cli(dir, 'subscribers', 'export')).toBe(EXIT.ok);
-    expect(stdout.join('')).toMatch(/^email,name/);
-    expect(stdout.join('')).toMatch(/"Q, Jr\."/);
+    expect(io.stdout.join('')).toMatch(/^email,name/);
+    expect(io.stdout.join('')).toMatch(/"Q, Jr\."/);
     expect(await cli(dir, 'subscribers', 'add', 'nope')).toBe(EXIT.input);
   });
 
@@ -214,39 +197,39 @@ describe('feedletter CLI on the sample blog', () => {
       const dir = sampleBlog();
       const run = (...args: string[]): Promise<number> => main(args, { cwd: dir, env: { FEEDLETTER_SECRET: 'a-cli-test-secret-of-32-bytes-or-more', SMTP_URL: smtp.url } });
       expect(await run('subscribers', 'add', 'new@example.com', '--confirm', '--name', 'Cheap pills at spam.example')).toBe(EXIT.ok);
-      expect(stdout.join('')).toMatch(/confirmation sent to new@example\.com/);
+      expect(io.stdout.join('')).toMatch(/confirmation sent to new@example\.com/);
       const [mail] = await smtp.parsed();
       expect(mail?.to).toMatchObject({ value: [{ address: 'new@example.com' }] });
       expect(mail?.text).toMatch(/\/newsletter\/confirm\?token=[A-Za-z0-9_.-]+/);
       expect(`${mail?.subject} ${mail?.text} ${String(mail?.html)}`).not.toMatch(/pills|spam\.example/);
       // within resendAfter: nothing more is sent
-      stdout = [];
+      io.stdout.length = 0;
       expect(await run('subscribers', 'add', 'new@example.com', '--confirm')).toBe(EXIT.ok);
-      expect(stdout.join('')).toMatch(/nothing sent/);
+      expect(io.stdout.join('')).toMatch(/nothing sent/);
       expect(smtp.messages).toHaveLength(1);
-      stdout = [];
+      io.stdout.length = 0;
       expect(await run('subscribers', 'list', '--status', 'pending')).toBe(EXIT.ok);
-      expect(stdout.join('')).toMatch(/^new@example\.com\t/m);
-      stdout = [];
+      expect(io.stdout.join('')).toMatch(/^new@example\.com\t/m);
+      io.stdout.length = 0;
       expect(await run('subscribers', 'export')).toBe(EXIT.ok);
-      expect(stdout.join('')).toMatch(/^email,name,status,created_at,unsubscribed_at,source,source_url,signup_ip,signup_user_agent,confirmed_at,confirm_ip,confirm_user_agent\r$/m);
-      expect(stdout.join('')).toMatch(/^new@example\.com,Cheap pills at spam\.example,pending,[^,]+,,cli,/m);
+      expect(io.stdout.join('')).toMatch(/^email,name,status,created_at,unsubscribed_at,source,source_url,signup_ip,signup_user_agent,confirmed_at,confirm_ip,confirm_user_agent\r$/m);
+      expect(io.stdout.join('')).toMatch(/^new@example\.com,Cheap pills at spam\.example,pending,[^,]+,,cli,/m);
       // prune: nothing is older than pendingTtl yet
-      stdout = [];
+      io.stdout.length = 0;
       expect(await run('subscribers', 'prune')).toBe(EXIT.ok);
-      expect(stdout.join('')).toMatch(/0 unconfirmed addresses deleted/);
+      expect(io.stdout.join('')).toMatch(/0 unconfirmed addresses deleted/);
       writeFileSync(path.join(dir, 'config/feedletter.yaml'), `${readFileSync(path.join(dir, 'config/feedletter.yaml'), 'utf8')}\nsubscribe:\n  pendingTtl: 0s\n`);
-      stdout = [];
+      io.stdout.length = 0;
       expect(await run('subscribers', 'prune')).toBe(EXIT.ok);
-      expect(stdout.join('')).toMatch(/1 unconfirmed addresses deleted/);
-      stdout = [];
+      expect(io.stdout.join('')).toMatch(/1 unconfirmed addresses deleted/);
+      io.stdout.length = 0;
       await run('subscribers', 'list', '--status', 'pending');
-      expect(stdout.join('')).toBe('');
+      expect(io.stdout.join('')).toBe('');
       // a plain add of an address is active at once, marked as added by the owner
       expect(await run('subscribers', 'add', 'owner-added@example.com')).toBe(EXIT.ok);
-      stdout = [];
+      io.stdout.length = 0;
       await run('subscribers', 'export');
-      expect(stdout.join('')).toMatch(/^owner-added@example\.com,,active,[^,]+,,cli,/m);
+      expect(io.stdout.join('')).toMatch(/^owner-added@example\.com,,active,[^,]+,,cli,/m);
     } finally {
       await smtp.close();
     }
@@ -259,12 +242,12 @@ describe('feedletter CLI on the sample blog', () => {
     await smtp.close();
     const run = (url: string, ...args: string[]): Promise<number> => main(args, { cwd: dir, env: { FEEDLETTER_SECRET: 'a-cli-test-secret-of-32-bytes-or-more', SMTP_URL: url } });
     expect(await run(`smtp://127.0.0.1:${port}`, 'subscribers', 'add', 'later@example.com', '--confirm')).toBe(EXIT.unavailable);
-    expect(stderr.join('')).toMatch(/confirmation email to later@example\.com was not sent/);
+    expect(io.stderr.join('')).toMatch(/confirmation email to later@example\.com was not sent/);
     const again = await startSmtpServer();
     try {
-      stdout = [];
+      io.stdout.length = 0;
       expect(await run(again.url, 'subscribers', 'add', 'later@example.com', '--confirm')).toBe(EXIT.ok);
-      expect(stdout.join('')).toMatch(/confirmation sent to later@example\.com/);
+      expect(io.stdout.join('')).toMatch(/confirmation sent to later@example\.com/);
       expect(again.messages).toHaveLength(1);
     } finally {
       await again.close();
@@ -282,15 +265,15 @@ describe('feedletter CLI on the sample blog', () => {
     expect(token).toBeTruthy();
     expect(await cli(dir, 'unsubscribe', decodeURIComponent(token!) + 'x')).toBe(EXIT.input);
     expect(await cli(dir, 'unsubscribe', decodeURIComponent(token!))).toBe(EXIT.ok);
-    stdout = [];
+    io.stdout.length = 0;
     await cli(dir, 'subscribers', 'list', '--status', 'unsubscribed');
-    expect(stdout.join('')).toMatch(/u@example\.com/);
+    expect(io.stdout.join('')).toMatch(/u@example\.com/);
   });
 
   it('daemon --print-schedule lists the next runs in the schedule time zone; a bad schedule is refused', async () => {
     const dir = sampleBlog();
     expect(await cli(dir, 'daemon', '--print-schedule')).toBe(EXIT.ok);
-    const text = stdout.join('');
+    const text = io.stdout.join('');
     expect(text).toMatch(/^feeds: "\*\/15 \* \* \* \*" \(Asia\/Tokyo\)$/m);
     expect(text).toMatch(/^digest: "0 8 \* \* \*" \(Asia\/Tokyo\)$/m);
     // 08:00 in Tokyo is 23:00 UTC the day before
@@ -299,15 +282,15 @@ describe('feedletter CLI on the sample blog', () => {
 
     writeFileSync(path.join(dir, 'config/feedletter.yaml'), readFileSync(path.join(dir, 'config/feedletter.yaml'), 'utf8').replace('schedule: "0 8 * * *"', 'schedule: "0 25 * * *"'));
     expect(await cli(dir, 'daemon', '--print-schedule')).toBe(EXIT.config);
-    expect(stderr.join('')).toMatch(/digest\.schedule: "0 25 \* \* \*" is not a valid cron expression/);
+    expect(io.stderr.join('')).toMatch(/digest\.schedule: "0 25 \* \* \*" is not a valid cron expression/);
   });
 
   it('--help on every command; an unknown command is a usage error', async () => {
     const dir = sampleBlog();
     for (const command of [[], ['build'], ['check'], ['digest'], ['run'], ['daemon'], ['subscribers'], ['subscribers', 'add'], ['unsubscribe']]) {
-      stdout = [];
+      io.stdout.length = 0;
       expect(await cli(dir, ...command, '--help'), command.join(' ')).toBe(EXIT.ok);
-      expect(stdout.join(''), command.join(' ')).toMatch(/Usage: feedletter/);
+      expect(io.stdout.join(''), command.join(' ')).toMatch(/Usage: feedletter/);
     }
     expect(await cli(dir, 'frobnicate')).toBe(EXIT.usage);
   });

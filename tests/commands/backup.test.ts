@@ -1,25 +1,18 @@
 import { copyFileSync, existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXIT, main } from '../../src/cli.js';
 import { backup } from '../../src/commands/backup.js';
 import { loadConfig } from '../../src/config/load.js';
 import { DB_FILE, Store } from '../../src/store/index.js';
 import { sampleBlog } from '../helpers/cli.js';
+import { captureOutput } from '../helpers/output.js';
 
 const NOW = new Date('2026-02-01T00:00:00Z');
 const ENV = { FEEDLETTER_SECRET: 'k'.repeat(40) };
 
-let stdout: string[] = [];
-let stderr: string[] = [];
-beforeEach(() => {
-  stdout = [];
-  stderr = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => stdout.push(String(chunk)) > 0);
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => stderr.push(String(chunk)) > 0);
-});
-afterEach(() => vi.restoreAllMocks());
+const io = captureOutput();
 
 /** A blog whose state has `n` subscribers and one recorded digest. */
 function blogWithState(n: number): string {
@@ -66,20 +59,20 @@ describe('feedletter backup', () => {
     const dir = blogWithState(3);
     writeFileSync(path.join(dir, 'old.db'), 'precious');
     expect(await main(['backup', 'old.db'], { cwd: dir, env: ENV })).toBe(EXIT.input);
-    expect(stderr.join('')).toMatch(/old\.db exists already/);
+    expect(io.stderr.join('')).toMatch(/old\.db exists already/);
     expect(await main(['backup', 'old.db', '--force'], { cwd: dir, env: ENV })).toBe(EXIT.ok);
-    expect(stdout.join('')).toMatch(/backup: old\.db: 3 subscribers, 1 digests, 3 deliveries \(integrity checked\)/);
+    expect(io.stdout.join('')).toMatch(/backup: old\.db: 3 subscribers, 1 digests, 3 deliveries \(integrity checked\)/);
     // With the secret in the environment there is no secret file to keep alongside.
-    expect(stdout.join('')).not.toMatch(/keep .*secret/);
+    expect(io.stdout.join('')).not.toMatch(/keep .*secret/);
     expect(await main(['backup', 'again.db'], { cwd: dir, env: {} })).toBe(EXIT.ok);
-    expect(stdout.join('')).toMatch(/keep \.feedletter\/secret with it/);
+    expect(io.stdout.join('')).toMatch(/keep \.feedletter\/secret with it/);
   });
 
   it('a folder that cannot take the copy gives 74 and leaves no partial file', async () => {
     const dir = blogWithState(3);
     writeFileSync(path.join(dir, 'not-a-folder'), '');
     expect(await main(['backup', 'not-a-folder/state.db'], { cwd: dir, env: ENV })).toBe(EXIT.io);
-    expect(stderr.join('')).toMatch(/cannot write the backup not-a-folder\/state\.db/);
+    expect(io.stderr.join('')).toMatch(/cannot write the backup not-a-folder\/state\.db/);
     expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
   });
 
@@ -92,9 +85,9 @@ describe('feedletter backup', () => {
     // README "Backups": stop feedletter, remove the database with its -wal and -shm, copy the backup in.
     for (const suffix of ['', '-wal', '-shm']) rmSync(db + suffix, { force: true });
     copyFileSync(path.join(dir, 'state.db'), db);
-    stderr = [];
+    io.stderr.length = 0;
     expect(await main(['subscribers', 'list'], { cwd: dir, env: ENV })).toBe(EXIT.ok);
-    expect(stderr.join('')).toMatch(/^5 subscribers/m);
+    expect(io.stderr.join('')).toMatch(/^5 subscribers/m);
     expect(existsSync(db)).toBe(true);
   });
 });

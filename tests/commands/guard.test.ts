@@ -4,21 +4,13 @@
  */
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXIT, main } from '../../src/cli.js';
 import { sampleBlog } from '../helpers/cli.js';
 import { testdir } from '../helpers/tmp.js';
+import { captureOutput } from '../helpers/output.js';
 
-let stdout: string[] = [];
-let stderr: string[] = [];
-
-beforeEach(() => {
-  stdout = [];
-  stderr = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => stdout.push(String(chunk)) > 0);
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => stderr.push(String(chunk)) > 0);
-});
-afterEach(() => vi.restoreAllMocks());
+const io = captureOutput();
 
 const cli = (dir: string, ...args: string[]): Promise<number> => main(args, { cwd: dir, env: { FEEDLETTER_SECRET: 'k'.repeat(40) } });
 
@@ -43,19 +35,19 @@ describe('a content folder that is not there', () => {
     const before = snapshot(path.join(dir, 'public'));
     expect([...before.keys()].filter((f) => f.startsWith('tags/')).length).toBeGreaterThan(6);
     renameSync(path.join(dir, 'content'), path.join(dir, 'content.deploying'));
-    stderr = [];
+    io.stderr.length = 0;
     expect(await cli(dir, 'build')).toBe(66);
-    expect(stderr.join('')).toMatch(/content folder content\/ \(content\.dir\) does not exist/);
-    expect(stderr.join('')).toMatch(/nothing was written/);
+    expect(io.stderr.join('')).toMatch(/content folder content\/ \(content\.dir\) does not exist/);
+    expect(io.stderr.join('')).toMatch(/nothing was written/);
     expect(snapshot(path.join(dir, 'public'))).toEqual(before);
   });
 
   it('run, digest and check in an empty folder exit 66 and create nothing there', async () => {
     const dir = testdir();
     for (const command of ['run', 'digest', 'check', 'build']) {
-      stderr = [];
+      io.stderr.length = 0;
       expect(await cli(dir, command), command).toBe(66);
-      expect(stderr.join(''), command).toMatch(/content\.dir/);
+      expect(io.stderr.join(''), command).toMatch(/content\.dir/);
       expect(readdirSync(dir), command).toEqual([]);
     }
   });
@@ -63,7 +55,7 @@ describe('a content folder that is not there', () => {
   it('a content.dir that is a file is refused the same way', async () => {
     const dir = testdir({ 'config/feedletter.yaml': 'content:\n  dir: posts.md\n', 'posts.md': '# not a folder\n' });
     expect(await cli(dir, 'build')).toBe(66);
-    expect(stderr.join('')).toMatch(/content\.dir posts\.md is not a folder/);
+    expect(io.stderr.join('')).toMatch(/content\.dir posts\.md is not a folder/);
   });
 });
 
@@ -73,10 +65,10 @@ describe('a build that would empty feeds that have items', () => {
     expect(await cli(dir, 'build')).toBe(EXIT.ok);
     const before = snapshot(path.join(dir, 'public'));
     rmSync(path.join(dir, 'content/_posts'), { recursive: true });
-    stderr = [];
+    io.stderr.length = 0;
     expect(await cli(dir, 'build')).toBe(66);
-    expect(stderr.join('')).toMatch(/no post would be published, but public\/feed\.json has 2 items/);
-    expect(stderr.join('')).toMatch(/--allow-empty/);
+    expect(io.stderr.join('')).toMatch(/no post would be published, but public\/feed\.json has 2 items/);
+    expect(io.stderr.join('')).toMatch(/--allow-empty/);
     expect(snapshot(path.join(dir, 'public'))).toEqual(before);
     // `run` refuses the same way, and then sends no digest.
     expect(await cli(dir, 'run')).toBe(66);
@@ -98,9 +90,9 @@ describe('a build that would empty feeds that have items', () => {
       const file = path.join(dir, 'content/_posts', name);
       writeFileSync(file, readFileSync(file, 'utf8').replace(/^date:.*$/m, 'date: 2026-02-30'));
     }
-    stderr = [];
+    io.stderr.length = 0;
     expect(await cli(dir, 'build')).toBe(66);
-    const printed = stderr.join('');
+    const printed = io.stderr.join('');
     expect(printed.match(/date: "2026-02-30" is not a day of the calendar/g)?.length).toBe(2);
     expect(snapshot(path.join(dir, 'public'))).toEqual(before);
   });

@@ -1,31 +1,14 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { EXIT, main } from '../../src/cli.js';
 import { loadConfig } from '../../src/config/load.js';
 import { copySite, feedletterItems } from '../sites/helpers.js';
 import { testdir } from '../helpers/tmp.js';
+import { captureOutput } from '../helpers/output.js';
 
-let stdout: string[] = [];
-let stderr: string[] = [];
-
-beforeEach(() => {
-  stdout = [];
-  stderr = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout.push(String(chunk));
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr.push(String(chunk));
-    return true;
-  });
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const io = captureOutput();
 
 const cli = (cwd: string, ...args: string[]): Promise<number> => main(args, { cwd, env: {} });
 const configOf = (dir: string): string => readFileSync(path.join(dir, 'config/feedletter.yaml'), 'utf8');
@@ -50,7 +33,7 @@ describe('feedletter init', () => {
     expect(text).toMatch(/url: https:\/\/example\.com\/blog\/\s+# from _config\.yml: url \+ baseurl/);
     expect(parse(text)).toMatchObject({ site: { generator: 'jekyll', timezone: 'Asia/Tokyo', language: 'ja' }, permalink: 'pretty', output: { dir: '_site' } });
     expect(existsSync(path.join(dir, 'email-templates/digest.mjml'))).toBe(true);
-    const printed = stdout.join('');
+    const printed = io.stdout.join('');
     expect(printed).toContain('a Jekyll site (read _config.yml)');
     expect(printed).toContain('npx feedletter check');
     expect(printed).toContain('npx feedletter build');
@@ -59,7 +42,7 @@ describe('feedletter init', () => {
     // a second init changes nothing
     writeFileSync(path.join(dir, 'config/feedletter.yaml'), '# mine\n');
     expect(await cli(dir, 'init')).toBe(EXIT.usage);
-    expect(stderr.join('')).toContain('config/feedletter.yaml exists already');
+    expect(io.stderr.join('')).toContain('config/feedletter.yaml exists already');
     expect(configOf(dir)).toBe('# mine\n');
     // --force replaces it, and keeps templates the user has
     writeFileSync(path.join(dir, 'email-templates/digest.txt'), 'my text template');
@@ -95,7 +78,7 @@ describe('feedletter init', () => {
   it('writes a config for a plain folder of posts, with a clear note', async () => {
     const dir = testdir({ 'content/_posts/2026-01-05-hello.md': '---\ntitle: Hello\n---\nHi.\n' });
     expect(await cli(dir, 'init')).toBe(EXIT.ok);
-    expect(stdout.join('')).toMatch(/no Jekyll or Hugo site/);
+    expect(io.stdout.join('')).toMatch(/no Jekyll or Hugo site/);
     const text = configOf(dir);
     expectEveryKeySourced(text);
     expect(parse(text)).toMatchObject({ site: { generator: 'plain' }, content: { dir: 'content' } });
@@ -106,14 +89,14 @@ describe('feedletter init', () => {
   it('init DIR works from elsewhere; a broken site config is exit 65 naming the file; a missing folder is 64', async () => {
     const parent = testdir({ 'site/_config.yml': 'title: [unclosed\n' });
     expect(await cli(parent, 'init', 'site')).toBe(EXIT.input);
-    expect(stderr.join('')).toContain('_config.yml: does not parse');
+    expect(io.stderr.join('')).toContain('_config.yml: does not parse');
     expect(existsSync(path.join(parent, 'site/config/feedletter.yaml'))).toBe(false);
     writeFileSync(path.join(parent, 'site/_config.yml'), 'title: Fine\nurl: https://fine.example\ntimezone: Not/AZone\nlang: 日本語\n');
     expect(await cli(parent, 'init', 'site')).toBe(EXIT.ok);
     const { resolved } = loadConfig({ cwd: path.join(parent, 'site'), env: {} });
     // what cannot be used falls back to a default, said so in the file and on the screen
     expect(resolved.config.site).toMatchObject({ url: 'https://fine.example/', timezone: 'UTC', language: 'en' });
-    expect(stdout.join('')).toContain('"Not/AZone" is not an IANA time zone');
+    expect(io.stdout.join('')).toContain('"Not/AZone" is not an IANA time zone');
     expect(configOf(path.join(parent, 'site'))).toMatch(/language: en\s+# default/);
     expect(await cli(parent, 'init', 'nowhere')).toBe(EXIT.usage);
     // a url that is not http(s), and values that would break the YAML they are written into
@@ -121,6 +104,6 @@ describe('feedletter init', () => {
     expect(await cli(odd, 'init')).toBe(EXIT.ok);
     const { resolved: oddConfig } = loadConfig({ cwd: odd, env: {} });
     expect(oddConfig.config.site).toMatchObject({ title: 'a b: c # d', description: 'x" #y', url: 'http://localhost:4000/' });
-    expect(stdout.join('')).toContain('has no usable url');
+    expect(io.stdout.join('')).toContain('has no usable url');
   });
 });

@@ -3,32 +3,15 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXIT, main } from '../../src/cli.js';
 import { Store } from '../../src/store/index.js';
 import { ROOT, sampleBlog } from '../helpers/cli.js';
+import { captureOutput } from '../helpers/output.js';
 
 const SECRET = 'a-subscribers-test-secret-of-32-bytes-or-more';
 
-let stdout: string[] = [];
-let stderr: string[] = [];
-
-beforeEach(() => {
-  stdout = [];
-  stderr = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr.push(String(chunk));
-    return true;
-  });
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const io = captureOutput();
 
 async function cli(dir: string, ...args: string[]): Promise<number> {
   return main(args, { cwd: dir, env: { FEEDLETTER_SECRET: SECRET } });
@@ -54,9 +37,9 @@ describe('subscribers export and import', () => {
     store.addSubscriber('left@example.org', 'Left', now);
     store.removeSubscriber('left@example.org', now);
     store.close();
-    stdout = [];
+    io.stdout.length = 0;
     expect(await cli(source, 'subscribers', 'export')).toBe(EXIT.ok);
-    const exported = stdout.join('');
+    const exported = io.stdout.join('');
     const target = sampleBlog({ 'list.csv': exported });
     expect(await cli(target, 'subscribers', 'import', 'list.csv')).toBe(EXIT.ok);
     const back = Store.open(path.join(target, '.feedletter'));
@@ -69,10 +52,10 @@ describe('subscribers export and import', () => {
     }
     // And a list from elsewhere with statuses of its own.
     const other = sampleBlog({ 'other.csv': 'email,status\nx@example.org,subscribed\ny@example.org,cleaned\nz@example.org,pending\nw@example.org,weird\n' });
-    stderr = [];
+    io.stderr.length = 0;
     expect(await cli(other, 'subscribers', 'import', 'other.csv')).toBe(EXIT.partial);
-    expect(stderr.join('')).toMatch(/other\.csv:4: warning: status: "z@example\.org" never confirmed the subscription; not imported/);
-    expect(stderr.join('')).toMatch(/other\.csv:5: status: unknown status "weird"/);
+    expect(io.stderr.join('')).toMatch(/other\.csv:4: warning: status: "z@example\.org" never confirmed the subscription; not imported/);
+    expect(io.stderr.join('')).toMatch(/other\.csv:5: status: unknown status "weird"/);
     const list = Store.open(path.join(other, '.feedletter'));
     try {
       expect(list.listSubscribers().map((s) => [s.email, s.status])).toEqual([
@@ -98,10 +81,10 @@ describe('subscribers export and import', () => {
       'g@example.org,＝１＋１',
     ].join('\r\n');
     const first = sampleBlog({ 'list.csv': list });
-    expect(await cli(first, 'subscribers', 'import', 'list.csv'), stderr.join('')).toBe(EXIT.ok);
-    stdout = [];
+    expect(await cli(first, 'subscribers', 'import', 'list.csv'), io.stderr.join('')).toBe(EXIT.ok);
+    io.stdout.length = 0;
     expect(await cli(first, 'subscribers', 'export')).toBe(EXIT.ok);
-    const csv = stdout.join('');
+    const csv = io.stdout.join('');
     const cells = parseCsv(csv) as string[][];
     expect(cells).toHaveLength(10);
     for (const row of cells) for (const cell of row) expect(FORMULA_STARTS, JSON.stringify(cell)).not.toContain(cell[0]);
@@ -109,7 +92,7 @@ describe('subscribers export and import', () => {
     expect(cells.map((row) => row[0])).toContain("'=1+1@example.org");
 
     const second = sampleBlog({ 'export.csv': csv });
-    expect(await cli(second, 'subscribers', 'import', 'export.csv'), stderr.join('')).toBe(EXIT.ok);
+    expect(await cli(second, 'subscribers', 'import', 'export.csv'), io.stderr.join('')).toBe(EXIT.ok);
     expect(subscribersOf(second)).toEqual(subscribersOf(first));
     // one ' before a formula character is taken off on the way in, whoever wrote the file
     expect(subscribersOf(first)).toContainEqual({ email: 'e@example.org', name: "'=quote marks of its own" });
@@ -120,28 +103,28 @@ describe('subscribers export and import', () => {
   it('reports an over-long name with its line under "name" and adds the rest', async () => {
     const dir = sampleBlog({ 'list.csv': `email,name\na@example.org,A\nb@example.org,${'n'.repeat(101)}\nc@example.org,C\n` });
     expect(await cli(dir, 'subscribers', 'import', 'list.csv')).toBe(EXIT.partial);
-    expect(stderr.join('')).toMatch(/list\.csv:3.*name/);
-    expect(stdout.join('')).toMatch(/2 added, 0 already there, 1 rows with errors/);
+    expect(io.stderr.join('')).toMatch(/list\.csv:3.*name/);
+    expect(io.stdout.join('')).toMatch(/2 added, 0 already there, 1 rows with errors/);
     expect(subscribersOf(dir).map((s) => s.email)).toEqual(['a@example.org', 'c@example.org']);
   });
 
   it('a file that cannot be read is bad input (65), and no state folder is made for it', async () => {
     const dir = sampleBlog();
     expect(await cli(dir, 'subscribers', 'import', 'missing.csv')).toBe(EXIT.input);
-    expect(stderr.join('')).toMatch(/missing\.csv: cannot read the file/);
+    expect(io.stderr.join('')).toMatch(/missing\.csv: cannot read the file/);
     expect(existsSync(path.join(dir, '.feedletter'))).toBe(false);
     mkdirSync(path.join(dir, 'folder.csv'));
-    stderr = [];
+    io.stderr.length = 0;
     expect(await cli(dir, 'subscribers', 'import', 'folder.csv')).toBe(EXIT.input);
-    expect(stderr.join('')).toMatch(/folder\.csv: cannot read the file/);
+    expect(io.stderr.join('')).toMatch(/folder\.csv: cannot read the file/);
   });
 
   it('export --help and import --help say what the quote mark is for', async () => {
     await cli(sampleBlog(), 'subscribers', 'export', '--help');
-    expect(stdout.join('')).toMatch(/=, \+, -, @, a tab or a CR[\s\S]*' in front[\s\S]*formula/);
-    stdout = [];
+    expect(io.stdout.join('')).toMatch(/=, \+, -, @, a tab or a CR[\s\S]*' in front[\s\S]*formula/);
+    io.stdout.length = 0;
     await cli(sampleBlog(), 'subscribers', 'import', '--help');
-    expect(stdout.join('')).toMatch(/One ' in front[\s\S]*removed/);
+    expect(io.stdout.join('')).toMatch(/One ' in front[\s\S]*removed/);
   });
 });
 

@@ -1,31 +1,15 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { simpleParser, type AddressObject } from 'mailparser';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSmtpTransport, deliverDigest, type Transport } from '../../src/delivery/index.js';
 import { FeedletterError } from '../../src/errors.js';
 import { DB_FILE, MAX_NAME, normaliseEmail, normaliseName, Store } from '../../src/store/index.js';
-import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
 import { testdir } from '../helpers/tmp.js';
 import { testBuilder } from './fixtures/build.js';
+import { cleanups, server, store, T0 } from './fixtures/harness.js';
 
 /** Names and addresses on every way in, and what a real SMTP server gets from them. */
-const T0 = new Date('2026-11-20T08:00:00Z');
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function store(): Store {
-  const s = Store.open(path.join(testdir(), 'state'));
-  cleanups.push(() => s.close());
-  return s;
-}
-async function server(options: Parameters<typeof startSmtpServer>[0] = {}): Promise<TestSmtpServer> {
-  const s = await startSmtpServer(options);
-  cleanups.push(() => s.close());
-  return s;
-}
 function smtp(url: string): Transport {
   const t = createSmtpTransport({ url, maxConnections: 1, rateLimit: 0, timeouts: { connectionMs: 5_000, greetingMs: 5_000, socketMs: 5_000 } });
   cleanups.push(() => t.close());

@@ -1,29 +1,12 @@
-import path from 'node:path';
 import { simpleParser } from 'mailparser';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSmtpTransport, deliverDigest, type DeliverOptions, type Transport } from '../../src/delivery/index.js';
 import { FeedletterError } from '../../src/errors.js';
-import { Store } from '../../src/store/index.js';
-import { closedPort, startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
-import { testdir } from '../helpers/tmp.js';
+import type { Store } from '../../src/store/index.js';
+import { closedPort, type TestSmtpServer } from '../helpers/smtp.js';
 import { seedDigest, testBuilder } from './fixtures/build.js';
+import { cleanups, server, store, T0 } from './fixtures/harness.js';
 
-const T0 = new Date('2026-11-20T08:00:00Z');
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-function store(): Store {
-  const s = Store.open(path.join(testdir(), 'state'));
-  cleanups.push(() => s.close());
-  return s;
-}
-async function server(options: Parameters<typeof startSmtpServer>[0] = {}): Promise<TestSmtpServer> {
-  const s = await startSmtpServer(options);
-  cleanups.push(() => s.close());
-  return s;
-}
 function smtp(url: string, maxConnections = 2): Transport {
   const t = createSmtpTransport({ url, maxConnections, rateLimit: 0, timeouts: { connectionMs: 5_000, greetingMs: 5_000, socketMs: 5_000 } });
   cleanups.push(() => t.close());

@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/index.js';
 import { closedPort, startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
 import { testdir } from '../helpers/tmp.js';
+import { freePort, waitFor } from '../helpers/wait.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const CLI = path.join(ROOT, 'src/cli.ts');
@@ -41,27 +42,6 @@ const cleanup: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 25_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function post(title: string, date: Date): string {
   return `---\ntitle: "${title}"\ndate: ${date.toISOString()}\ntags: [daemon]\n---\n\n${title} の本文です。\n`;

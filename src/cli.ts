@@ -85,6 +85,15 @@ export async function main(argv: readonly string[], { env = process.env, cwd = p
     .option('-c, --config <file>', 'config file (default: config/feedletter.yaml, else embedded defaults)')
     .option('-v, --verbose', 'log every step (JSON lines when not on a terminal)')
     .showHelpAfterError()
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 done; 1 done, but posts were skipped or deliveries failed; 64 bad command line;
+65 bad input; 66 content folder missing, or a build would empty feeds that have items;
+69 SMTP server (or the daemon's port) unavailable, the rest resumes on the next run; 70 a bug;
+74 state, output or outbox folder unusable; 75 another process holds the lock or the database;
+78 bad config, template, SMTP_URL or FEEDLETTER_SECRET.`,
+    )
     .exitOverride();
 
   const context = (): { resolved: ResolvedConfig; logger: Logger; now: Date } => {

@@ -30,6 +30,12 @@ async function cli(dir: string, ...args: string[]): Promise<number> {
 }
 
 describe('feedletter CLI on the sample blog', () => {
+  it('--help lists every exit code the CLI can return', async () => {
+    expect(await main(['--help'], { cwd: testdir(), env: {} })).toBe(EXIT.ok);
+    const help = io.stdout.join('');
+    for (const code of [...Object.values(EXIT), 70]) expect(help, String(code)).toMatch(new RegExp(`(?:Exit codes: |; |\\n)${code} `));
+  });
+
   it('build writes the three site feeds and per-tag/category feeds; a second build rewrites nothing', async () => {
     const dir = sampleBlog();
     expect(await cli(dir, 'build')).toBe(EXIT.ok);

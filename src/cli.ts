@@ -356,6 +356,15 @@ SIGTERM or SIGINT: finish the message in flight, record state, exit 0 (a second 
       out(removeSubscriber(resolved, email, now) ? `removed ${email}` : `${email} is not an active subscriber`);
     });
   subscribers
+    .command('reactivate <email>')
+    .description('take back a bounced or complained address (the mailbox works again, the complaint was a mistake); it is mailed again from the next digest')
+    .action(async (email: string) => {
+      const { reactivateSubscriber } = await import('./commands/subscribers.js');
+      const { resolved, now } = context();
+      const result = reactivateSubscriber(resolved, email, now);
+      out(result.changed ? `reactivated ${result.email}` : `${result.email} is ${result.status}; only bounced or complained addresses are reactivated (nothing changed)`);
+    });
+  subscribers
     .command('list')
     .description('list subscribers: address, name, status, added, confirmed')
     .addOption(new Option('--status <status>', 'only these').choices(['pending', 'active', 'unsubscribed', 'bounced', 'complained']))

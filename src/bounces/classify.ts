@@ -212,6 +212,9 @@ const SENDER_WORDS = /block ?list|black ?list|spamhaus|barracuda|spamcop|\bsorbs
 const GONE_WORDS = /user unknown|unknown user|no such (user|mailbox|recipient|address)|(mailbox|recipient|user|account|address) (is )?(unavailable|not found|does not exist|doesn'?t exist|disabled|deactivated|inactive|unknown|invalid)|does not exist|no mailbox here by that name|invalid (recipient|mailbox)|recipient address rejected|host or domain name not found|domain (name )?not found|unrouteable address|no valid recipients/i;
 const FULL_WORDS = /mailbox (is )?full|over ?quota|quota exceeded|insufficient (system )?storage|exceeded storage/i;
 
+/** A full mailbox, by status code or words: soft, whatever the reply class. */
+export const isMailboxFull = (status: string | undefined, words: string): boolean => status === '5.2.2' || status === '4.2.2' || FULL_WORDS.test(words);
+
 /**
  * Status code first (RFC 3463), then the server's words. A refusal that speaks of the sender
  * (blocklists, SPF, policy) is soft with `senderProblem` even under a recipient code: removing a

@@ -30,6 +30,8 @@ export interface Classification {
   senderProblem?: boolean;
   /** One line: why this verdict (for `bounces list` and the import report). */
   reason: string;
+  /** The report's own Message-ID: the same report read again (another copy, another folder) is recognised by it. */
+  reportId?: string;
 }
 
 export interface ClassifyOptions {
@@ -64,7 +66,8 @@ export async function classify(bytes: Buffer | Uint8Array, options: ClassifyOpti
   const verp = findVerpToken(mail, options.verpLocalPart);
   const base = verp === undefined ? {} : { verpToken: verp };
   const verdict = classifyParsed(mail);
-  return { ...base, ...verdict, ...(verdict.verpToken !== undefined ? { verpToken: verdict.verpToken } : {}) };
+  const reportId = normaliseMessageId(mail.messageId === undefined ? undefined : `<${mail.messageId.replace(/^<|>$/g, '')}>`);
+  return { ...base, ...verdict, ...(verdict.verpToken !== undefined ? { verpToken: verdict.verpToken } : {}), ...(reportId !== undefined ? { reportId } : {}) };
 }
 
 function classifyParsed(mail: ParsedMail): Omit<Classification, 'verpToken'> & { verpToken?: string } {

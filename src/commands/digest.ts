@@ -11,6 +11,7 @@ import { digestWindowStart, selectDigestPosts } from '../digest/select.js';
 import { loadOrCreateSecret, signToken } from '../digest/token.js';
 import { createOutboxTransport, writePrivateFile } from '../delivery/outbox.js';
 import { smtpBounce } from '../bounces/smtp.js';
+import { signVerpToken, verpAddress } from '../bounces/verp.js';
 import { applyBounce, bounceSettings } from '../subscribers/bounces.js';
 import { deliverDigest, transportError, type DeliverReport } from '../delivery/send.js';
 import { createSmtpTransport } from '../delivery/smtp.js';
@@ -108,6 +109,7 @@ export async function digest(options: DigestOptions): Promise<DigestOutcome> {
           personal: test ? { ...personal, subject: `[TEST] ${personal.subject}` } : personal,
           unsubscribeUrl: url,
           ...(dkim ? { dkim } : {}),
+          ...(config.bounces.address !== undefined ? { envelopeFrom: verpAddress(config.bounces.address, signVerpToken(secret, record.id, subscriber.id)) } : {}),
         });
         return message;
       };

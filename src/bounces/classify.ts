@@ -65,19 +65,19 @@ export async function classify(bytes: Buffer | Uint8Array, options: ClassifyOpti
   RAW.set(mail, Buffer.from(bytes).toString('latin1'));
   const verp = findVerpToken(mail, options.verpLocalPart);
   const base = verp === undefined ? {} : { verpToken: verp };
-  const verdict = classifyParsed(mail);
+  const verdict = classifyParsed(mail, options.verpLocalPart);
   const reportId = normaliseMessageId(mail.messageId === undefined ? undefined : `<${mail.messageId.replace(/^<|>$/g, '')}>`);
   return { ...base, ...verdict, ...(verdict.verpToken !== undefined ? { verpToken: verdict.verpToken } : {}), ...(reportId !== undefined ? { reportId } : {}) };
 }
 
-function classifyParsed(mail: ParsedMail): Omit<Classification, 'verpToken'> & { verpToken?: string } {
+function classifyParsed(mail: ParsedMail, local: string | undefined): Omit<Classification, 'verpToken'> & { verpToken?: string } {
   const type = contentType(mail.headers.get('content-type'));
   const reportType = type.params['report-type']?.toLowerCase();
   if (type.value === 'multipart/report' && reportType === 'delivery-status') return fromDsn(mail);
-  if (type.value === 'multipart/report' && reportType === 'feedback-report') return fromArf(mail);
+  if (type.value === 'multipart/report' && reportType === 'feedback-report') return fromArf(mail, local);
   // A report part without the right multipart/report header (some relays re-wrap DSNs).
   if (findPart(mail, /^message\/(global-)?delivery-status$/) !== undefined) return fromDsn(mail);
-  if (findPart(mail, /^message\/feedback-report$/) !== undefined) return fromArf(mail);
+  if (findPart(mail, /^message\/feedback-report$/) !== undefined) return fromArf(mail, local);
 
   // The plain-text bounce forms before the auto-reply test: MTAs mark their bounces
   // `Auto-Submitted: auto-replied` too (Exim, Postfix).
@@ -119,7 +119,7 @@ function fromDsn(mail: ParsedMail): Omit<Classification, 'verpToken'> {
 // ---------------------------------------------------------------------------------------------
 // RFC 5965 abuse reports
 
-function fromArf(mail: ParsedMail): Omit<Classification, 'verpToken'> & { verpToken?: string } {
+function fromArf(mail: ParsedMail, local: string | undefined): Omit<Classification, 'verpToken'> & { verpToken?: string } {
   const part = findPart(mail, /^message\/feedback-report$/);
   if (part === undefined) return { kind: 'unknown', reason: 'a feedback report without its message/feedback-report part' };
   const fields = fieldGroups(part.content.toString('utf8'))[0] ?? new Map<string, string>();
@@ -131,7 +131,7 @@ function fromArf(mail: ParsedMail): Omit<Classification, 'verpToken'> & { verpTo
   const common = { ...(recipient ? { recipient } : {}), ...(messageId ? { messageId } : {}), ...(mailFrom ? { envelopeFrom: mailFrom } : {}) };
   // RFC 5965 §7.3 / RFC 6650: abuse and fraud are complaints; "not-spam", "virus" and "other" are not a person asking to stop.
   if (feedbackType === 'abuse' || feedbackType === 'fraud') {
-    return { kind: 'complaint', ...stripEnvelope(common), reason: `an abuse report (Feedback-Type: ${feedbackType})`, ...verpOf(mailFrom) };
+    return { kind: 'complaint', ...stripEnvelope(common), reason: `an abuse report (Feedback-Type: ${feedbackType})`, ...verpOf(mailFrom, local) };
   }
   return { kind: 'not-bounce', ...stripEnvelope(common), reason: `a feedback report of type ${feedbackType || 'none'}, not a complaint` };
 }
@@ -141,10 +141,11 @@ const stripEnvelope = <T extends { envelopeFrom?: string }>(value: T): Omit<T, '
   return rest;
 };
 
-/** The token of `local+token@domain` in Original-Mail-From, matched against the configured local part later. */
-const verpOf = (address: string | undefined): { verpToken?: string } => {
-  const token = address === undefined ? undefined : /^[^+@]+\+([A-Za-z0-9._-]+)@/.exec(address)?.[1];
-  return token === undefined ? {} : { verpToken: token };
+/** The token of `<local>+token@domain` in Original-Mail-From, when `local` is the bounce address's local part. */
+const verpOf = (address: string | undefined, local: string | undefined): { verpToken?: string } => {
+  const match = address === undefined ? null : /^([^+@]+)\+([A-Za-z0-9._-]{1,200})@/.exec(address);
+  if (match === null || local === undefined || match[1]?.toLowerCase() !== local.toLowerCase()) return {};
+  return match[2] === undefined ? {} : { verpToken: match[2] };
 };
 
 // ---------------------------------------------------------------------------------------------

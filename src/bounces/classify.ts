@@ -226,7 +226,9 @@ export const isMailboxFull = (status: string | undefined, words: string): boolea
  */
 export function judge(status: string | undefined, diagnostic: string | undefined, permanentByForm = false): Pick<Classification, 'kind' | 'status' | 'senderProblem' | 'reason'> {
   const words = diagnostic ?? '';
-  const code = status ?? /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(words)?.[1];
+  const inWords = /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(words)?.[1];
+  // A generic X.0.0 in the Status field says less than the server's own code in its words.
+  const code = status !== undefined && /\.0\.0$/.test(status) && inWords?.[0] === status[0] ? inWords : (status ?? inWords);
   const basic = /^\s*([245])\d\d\b/.exec(words)?.[1];
   const klass = code?.[0] ?? basic ?? (permanentByForm ? '5' : undefined);
   const withStatus = code === undefined ? {} : { status: code };
@@ -279,7 +281,10 @@ function addressField(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const bare = value.includes(';') ? value.slice(value.indexOf(';') + 1) : value;
   const address = /<?([^\s<>;"]+@[^\s<>;"]+?)>?\s*$/.exec(bare.trim())?.[1];
-  return address?.toLowerCase();
+  // Printed by `bounces list`: an "address" with control characters is not one.
+  // eslint-disable-next-line no-control-regex -- control characters are what is refused
+  if (address === undefined || address.length > 254 || /[\u0000-\u001f\u007f-\u009f]/.test(address)) return undefined;
+  return address.toLowerCase();
 }
 
 /** `smtp; 550 ...` → `550 ...` (RFC 3464 §2.3.6: diagnostic-type; text). */
@@ -323,7 +328,8 @@ function messageIdInText(text: string): string | undefined {
 }
 
 const normaliseMessageId = (value: string | undefined): string | undefined => {
-  const id = value === undefined ? undefined : /<[^<>\s]{1,250}>/.exec(value)?.[0];
+  // eslint-disable-next-line no-control-regex -- no control characters in a Message-ID (RFC 5322 §3.6.4)
+  const id = value === undefined ? undefined : /<[^<>\s\u0000-\u001f\u007f-\u009f]{1,250}>/.exec(value)?.[0];
   return id;
 };
 

@@ -66,6 +66,13 @@ describe('classify: fixtures parsed by mailparser', () => {
     expect(got.diagnostic).not.toMatch(/\n/);
   });
 
+  it('a generic 5.0.0 Status gives way to the specific code in the server\u2019s words', async () => {
+    const sender = read('generic-500-unknown-user.eml').toString('utf8').replace('550 olduser@example.net... User unknown', '550 5.7.1 Rejected by policy');
+    expect(await classify(Buffer.from(sender))).toMatchObject({ kind: 'soft', status: '5.7.1', senderProblem: true });
+    const gone = read('generic-500-unknown-user.eml').toString('utf8').replace('550 olduser@example.net... User unknown', '550 5.1.1 mailbox gone');
+    expect(await classify(Buffer.from(gone))).toMatchObject({ kind: 'hard', status: '5.1.1' });
+  });
+
   it('finds no VERP token without the bounce address configured, or under another local part', async () => {
     expect((await classify(read('postfix-user-unknown.eml'))).verpToken).toBeUndefined();
     expect((await classify(read('postfix-user-unknown.eml'), { verpLocalPart: 'returns' })).verpToken).toBeUndefined();
@@ -107,6 +114,12 @@ describe('classify: hostile and broken input is unknown, never a bounce', () => 
     const withBlob = whole.replace('--BND--', `--BND\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n${blob}\r\n--BND--`);
     const got = await classify(Buffer.from(withBlob));
     expect(got).toMatchObject({ kind: 'soft', status: '5.2.2', recipient: 'full@example.net' });
+  });
+
+  it('a recipient with control characters in it is no recipient', async () => {
+    const whole = read('disabled.eml').toString('utf8').replaceAll('closed@yahoo.com', 'clo\u001b]0;x\u0007sed@yahoo.com');
+    const got = await classify(Buffer.from(whole));
+    expect(got.recipient).toBeUndefined();
   });
 
   it('diagnostic text loses control characters (it is printed on the owner\u2019s terminal)', async () => {

@@ -216,4 +216,21 @@ describe('bounces end to end: SMTP refusals, imported reports, the next digest',
     expect(check.findSubscriber('strict@example.org')?.status).toBe('active');
     check.close();
   }, 120_000);
+
+  it('a refusal of the whole run (the same reply for every recipient) changes no subscriber', async () => {
+    smtp = await startSmtpServer({ onRcptTo: () => ({ code: 550, text: '5.7.1 Relaying denied for this client' }) });
+    const dir = testdir({
+      'config/feedletter.yaml': 'site:\n  title: Blog\n  url: https://blog.example.com/\nsmtp:\n  retries: 0\n',
+      'content/_posts/2026-02-27-one.md': '---\ntitle: One\n---\n\nbody\n',
+    });
+    const { resolved } = loadConfig({ cwd: dir, env: { FEEDLETTER_SECRET: SECRET, SMTP_URL: smtp.url } });
+    const store = Store.open(resolved.paths.state);
+    for (const n of [1, 2, 3, 4, 5]) store.addSubscriber(`r${n}@example.org`, null, NOW);
+    store.close();
+    await expect(digest({ resolved, now: NOW })).rejects.toMatchObject({ code: 'SMTP_UNAVAILABLE' });
+    const check = Store.open(resolved.paths.state);
+    expect(check.listSubscribers().map((s) => s.status)).toEqual(['active', 'active', 'active', 'active', 'active']);
+    expect(check.listBounces()).toEqual([]);
+    check.close();
+  }, 60_000);
 });

@@ -333,6 +333,50 @@ SIGTERM or SIGINT: finish the message in flight, record state, exit 0 (a second 
       });
     });
 
+  const bounces = program.command('bounces').description('bounces and complaints: read reports, list what happened');
+  bounces
+    .command('import <paths...>')
+    .description('read bounce reports from .eml files, mbox files and Maildir folders (safe to run again: a report counts once)')
+    .addHelpText(
+      'after',
+      `
+Each message is classified (RFC 3464 delivery reports, RFC 5965 abuse reports, Exim and qmail
+bounces, auto-replies) and matched to its subscriber by the VERP token, our Message-ID, or the
+address if it was sent a digest within bounces.matchWindow. Hard bounces and complaints stop
+mail to the address at once; soft ones after bounces.softLimit. Unrecognised messages, reports
+matching no delivery of ours and refusals because of the sender are listed and change nothing.`,
+    )
+    .action(async (paths: string[]) => {
+      const { importBounces } = await import('./commands/bounces.js');
+      const { resolved, now } = context();
+      const report = await importBounces(resolved, paths, now);
+      for (const m of report.messages) {
+        const what = m.senderProblem === true ? `${m.kind} (SENDER PROBLEM: refused because of us, needs your attention)` : m.kind;
+        const effect = m.effect === undefined ? '' : `\t${m.effect}`;
+        out(`${m.origin}\t${what}${effect}\t${m.email ?? ''}\t${m.note ?? ''}`);
+      }
+      const c = report.counts;
+      out(`${report.messages.length} messages: ${c.hard} hard, ${c.soft} soft, ${c.complaint} complaints, ${c['not-bounce']} not bounces, ${c.unknown} unrecognised, ${c.skipped} skipped; ${c.duplicate} already recorded, ${c.unmatched} unmatched`);
+    });
+  bounces
+    .command('list')
+    .description('list recorded bounces: time, kind, status, subscriber or recipient, effect, source, diagnostic')
+    .option('--since <when>', 'only those received since a date (2026-01-31) or this long ago (7d, 48h)')
+    .action(async (opts: { since?: string }) => {
+      const { listBounces } = await import('./commands/bounces.js');
+      const { resolved, now } = context();
+      let since: Date | undefined;
+      if (opts.since !== undefined) {
+        const ago = /^(\d+)([dh])$/.exec(opts.since);
+        since = ago ? new Date(now.getTime() - Number(ago[1]) * (ago[2] === 'd' ? 86_400_000 : 3_600_000)) : parseDate(opts.since);
+      }
+      for (const b of listBounces(resolved, since)) {
+        const kind = b.senderProblem ? `${b.kind}/sender` : b.kind;
+        const who = b.subscriberEmail ?? `${b.recipient ?? '?'} (unmatched)`;
+        out(`${b.at.toISOString()}\t${kind}\t${b.status ?? ''}\t${who}\t${b.effect}\t${b.source}${b.digestId === null ? '' : ` #${b.digestId}`}\t${b.diagnostic ?? ''}`);
+      }
+    });
+
   const subscribers = program.command('subscribers').description('manage the subscribers');
   subscribers
     .command('add <email>')
@@ -363,6 +407,15 @@ SIGTERM or SIGINT: finish the message in flight, record state, exit 0 (a second 
       const { removeSubscriber } = await import('./commands/subscribers.js');
       const { resolved, now } = context();
       out(removeSubscriber(resolved, email, now) ? `removed ${email}` : `${email} is not an active subscriber`);
+    });
+  subscribers
+    .command('reactivate <email>')
+    .description('take back a bounced or complained address (the mailbox works again, the complaint was a mistake); it is mailed again from the next digest')
+    .action(async (email: string) => {
+      const { reactivateSubscriber } = await import('./commands/subscribers.js');
+      const { resolved, now } = context();
+      const result = reactivateSubscriber(resolved, email, now);
+      out(result.changed ? `reactivated ${result.email}` : `${result.email} is ${result.status}; only bounced or complained addresses are reactivated (nothing changed)`);
     });
   subscribers
     .command('list')

@@ -10,6 +10,9 @@ import { chooseTemplates } from '../digest/templates.js';
 import { digestWindowStart, selectDigestPosts } from '../digest/select.js';
 import { loadOrCreateSecret, signToken } from '../digest/token.js';
 import { createOutboxTransport, writePrivateFile } from '../delivery/outbox.js';
+import { smtpBounce } from '../bounces/smtp.js';
+import { signVerpToken, verpAddress } from '../bounces/verp.js';
+import { applyBounce, bounceSettings } from '../subscribers/bounces.js';
 import { deliverDigest, transportError, type DeliverReport } from '../delivery/send.js';
 import { createSmtpTransport } from '../delivery/smtp.js';
 import { classifySmtpError, type OutgoingMessage, type Transport } from '../delivery/transport.js';
@@ -88,6 +91,7 @@ export async function digest(options: DigestOptions): Promise<DigestOutcome> {
     transport = toOutbox ? createOutboxTransport({ dir: resolved.paths.outbox }) : (options.transport ?? createTransport(resolved));
     const outbox = toOutbox ? resolved.paths.outbox : undefined;
     const dkim = dkimOptions(resolved);
+    const bounces = bounceSettings(config);
 
     const makeBuilder = (record: Pick<DigestRecord, 'id' | 'createdAt'>, compiled: CompiledDigest, test: boolean) => {
       const personalise = preparePersonaliser(compiled);
@@ -105,6 +109,7 @@ export async function digest(options: DigestOptions): Promise<DigestOutcome> {
           personal: test ? { ...personal, subject: `[TEST] ${personal.subject}` } : personal,
           unsubscribeUrl: url,
           ...(dkim ? { dkim } : {}),
+          ...(config.bounces.address !== undefined ? { envelopeFrom: verpAddress(config.bounces.address, signVerpToken(secret, record.id, subscriber.id)) } : {}),
         });
         return message;
       };
@@ -124,6 +129,11 @@ export async function digest(options: DigestOptions): Promise<DigestOutcome> {
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.logger ? { logger: options.logger } : {}),
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        // A refusal of one recipient is a bounce, under the same rules as a bounce report.
+        onFailed: (subscriber, failure) => {
+          const applied = applyBounce(store, smtpBounce({ digestId: record.id, subscriberId: subscriber.id, recipient: subscriber.email, ...failure, at: clock() }), bounces);
+          if (applied.effect === 'bounced') options.logger?.warn({ digest: record.id, subscriber: subscriber.id }, 'address refused: marked bounced, not mailed again');
+        },
       });
 
     // 0. --retry-failed: the failed deliveries of a finished digest go back to pending (in one

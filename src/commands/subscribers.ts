@@ -5,7 +5,7 @@ import { FeedletterError, type Problem } from '../errors.js';
 import { exportSubscribersCsv, readSubscribersCsv, type CsvSubscriberRow } from '../store/csv.js';
 import { loadOrCreateSecret } from '../digest/token.js';
 import { Store, type Subscriber, type SubscriberStatus } from '../store/index.js';
-import { buildSubscriberMail, confirmUrl, lifecycleSettings, prune, signup, type SignupAction } from '../subscribers/index.js';
+import { buildSubscriberMail, confirmUrl, lifecycleSettings, prune, reactivate, signup, type SignupAction } from '../subscribers/index.js';
 import { createTransport, dkimOptions } from './digest.js';
 
 /** A failure of the file system while reading (EISDIR, EIO, ...), not of the store or a bug. */
@@ -83,6 +83,20 @@ export function pruneSubscribers(resolved: ResolvedConfig, now: Date): { deleted
 
 export function removeSubscriber(resolved: ResolvedConfig, email: string, now: Date): boolean {
   return withStore(resolved, (store) => store.removeSubscriber(email, now));
+}
+
+/**
+ * `subscribers reactivate EMAIL`: a bounced or complained address back to active. An unknown
+ * address is an input error (65); one in another state is left as it is (`changed` false).
+ */
+export function reactivateSubscriber(resolved: ResolvedConfig, email: string, now: Date): { email: string; status: SubscriberStatus; changed: boolean } {
+  return withStore(resolved, (store) => {
+    const result = reactivate(store, email, now);
+    if (result === undefined) {
+      throw new FeedletterError('INPUT_INVALID', `${email} is not in the subscriber list`, { hint: 'feedletter subscribers list --status bounced (or complained) shows the addresses that can be reactivated' });
+    }
+    return { email: result.subscriber.email, status: result.subscriber.status, changed: result.changed };
+  });
 }
 
 export function listSubscribers(resolved: ResolvedConfig, status: SubscriberStatus | undefined): Subscriber[] {

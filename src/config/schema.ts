@@ -308,6 +308,19 @@ export const subscribeSchema = z
   })
   .prefault({});
 
+export const bouncesSchema = z
+  .strictObject({
+    address: email
+      .optional()
+      .describe('Bounce address for VERP: the envelope sender becomes <local>+<signed token>@<domain>, the From header stays (default: none, envelope unchanged)'),
+    softLimit: z.number().int().min(1).default(3).describe('An address goes to "bounced" after this many soft bounces within softWindow, with no delivery accepted in between'),
+    softWindow: duration.prefault('30d').describe('How far back soft bounces are counted'),
+    matchWindow: duration
+      .prefault('30d')
+      .describe('A report that carries no token or Message-ID of ours is matched by its recipient only if that address was sent a digest within this long'),
+  })
+  .prefault({});
+
 export const scheduleSchema = z
   .strictObject({
     timezone: timeZone.optional().describe('Time zone of the cron schedules (default: site.timezone)'),
@@ -332,6 +345,7 @@ export const configSchema = z.strictObject({
   state: stateSchema,
   server: serverSchema,
   subscribe: subscribeSchema,
+  bounces: bouncesSchema,
   schedule: scheduleSchema,
 });
 

@@ -23,6 +23,12 @@ export interface DeliverOptions {
   signal?: AbortSignal;
   clock: () => Date;
   logger?: Logger;
+  /**
+   * Called when a delivery is marked failed for its recipient alone (never for a refusal that
+   * stopped the run: those stay pending): `permanent` for a 5xx refusal, false for a transient
+   * failure that outlasted the retries. `reply` is the server's words. Bounce rules hang here.
+   */
+  onFailed?: (subscriber: Subscriber, failure: { permanent: boolean; reply: string }) => void;
   /** Called after each message reaches sent or failed. */
   onProgress?: (counts: DeliveryCounts) => void;
   /**
@@ -113,22 +119,23 @@ export async function deliverDigest(options: DeliverOptions): Promise<DeliverRep
   let fatal: SendError | undefined;
   // Deliveries that gave up on transient errors since the last success: failed only once another
   // message gets through (then it is these addresses, not the server), else left pending.
-  let givenUp: { subscriber: Subscriber; error: string }[] = [];
+  let givenUp: { subscriber: Subscriber; error: string; reply: string }[] = [];
   // Deliveries refused permanently with one and the same reply since the last success: failed
   // once another message gets through or a different reply comes (then it was these
   // recipients), else left pending when `refusalStreak` of them show it is the server.
-  let refused: { subscriber: Subscriber; error: string; signature: string }[] = [];
+  let refused: { subscriber: Subscriber; error: string; signature: string; reply: string }[] = [];
 
   const progress = (from: keyof DeliveryCounts, to: keyof DeliveryCounts): void => {
     counts[from]--;
     counts[to]++;
     options.onProgress?.({ ...counts });
   };
-  const fail = (subscriber: Subscriber, error: string, from: 'pending' | 'sending'): void => {
+  const fail = (subscriber: Subscriber, error: string, from: 'pending' | 'sending', permanent: boolean, reply: string): void => {
     store.markFailed(digestId, subscriber.id, error, clock());
     report.failed.push({ email: subscriber.email, error });
     progress(from, 'failed');
     logger?.warn({ digest: digestId, subscriber: subscriber.id, error }, 'delivery failed');
+    options.onFailed?.(subscriber, { permanent, reply });
   };
   // An unexpected error (a bug in `build`, the database) stops the run like `fatal`, and is
   // rethrown once the messages in flight have settled.
@@ -157,11 +164,11 @@ export async function deliverDigest(options: DeliverOptions): Promise<DeliverRep
         report.sent++;
         progress('sending', 'sent');
         if (givenUp.length > 0) {
-          for (const g of givenUp) fail(g.subscriber, g.error, 'pending');
+          for (const g of givenUp) fail(g.subscriber, g.error, 'pending', false, g.reply);
           givenUp = [];
         }
         if (refused.length > 0) {
-          for (const r of refused) fail(r.subscriber, r.error, 'pending');
+          for (const r of refused) fail(r.subscriber, r.error, 'pending', true, r.reply);
           refused = [];
         }
         return;
@@ -178,18 +185,18 @@ export async function deliverDigest(options: DeliverOptions): Promise<DeliverRep
       if (error.kind === 'permanent') {
         const signature = refusalSignature(error);
         if (signature === undefined) {
-          fail(subscriber, text, 'sending');
+          fail(subscriber, text, 'sending', true, error.response ?? text);
           return;
         }
         if (refused.length > 0 && refused[0]?.signature !== signature) {
-          for (const r of refused) fail(r.subscriber, r.error, 'pending');
+          for (const r of refused) fail(r.subscriber, r.error, 'pending', true, r.reply);
           refused = [];
         }
         // Held back as pending until it is known whether the reply is about this recipient.
         store.markPending(digestId, subscriber.id, text, clock());
         counts.sending--;
         counts.pending++;
-        refused.push({ subscriber, error: text, signature });
+        refused.push({ subscriber, error: text, signature, reply: error.response ?? text });
         if (refused.length >= refusalStreak) {
           stop(new SendError('unavailable', `it refused ${refused.length} different recipients in a row with the same reply: ${error.response ?? text}`, { cause: error, responseCode: error.responseCode, code: error.code, command: error.command, response: error.response }));
         }
@@ -204,7 +211,7 @@ export async function deliverDigest(options: DeliverOptions): Promise<DeliverRep
         return;
       }
       if (attempt >= options.retries) {
-        givenUp.push({ subscriber, error: `${text} (gave up after ${attempt + 1} attempts)` });
+        givenUp.push({ subscriber, error: `${text} (gave up after ${attempt + 1} attempts)`, reply: error.response ?? text });
         if (givenUp.length >= giveUpStreak) stop(error);
         return;
       }
@@ -245,9 +252,9 @@ export async function deliverDigest(options: DeliverOptions): Promise<DeliverRep
     return report;
   }
   // Fewer than `giveUpStreak` in a row: these addresses keep deferring, not the whole server.
-  for (const g of givenUp) fail(g.subscriber, g.error, 'pending');
+  for (const g of givenUp) fail(g.subscriber, g.error, 'pending', false, g.reply);
   // Fewer than `refusalStreak` alike: refusals of these recipients.
-  for (const r of refused) fail(r.subscriber, r.error, 'pending');
+  for (const r of refused) fail(r.subscriber, r.error, 'pending', true, r.reply);
   const final = store.deliveryCounts(digestId);
   if (final.pending + final.sending === 0) {
     store.completeDigest(digestId, clock());

@@ -75,7 +75,10 @@ export function wireAddress(address: string): string {
 export function mailOptions(message: OutgoingMessage): Mail.Options {
   const address = wireAddress(message.to.address);
   const to = message.to.name === null ? address : { name: message.to.name, address };
-  return { ...message.options, to, cc: undefined, bcc: undefined, messageId: message.messageId };
+  // A VERP envelope sender (digest/message.ts) keeps its MAIL FROM; RCPT TO is the one recipient.
+  const envelope = message.options.envelope;
+  const from = envelope !== undefined && typeof envelope.from === 'string' ? envelope.from : undefined;
+  return { ...message.options, to, cc: undefined, bcc: undefined, messageId: message.messageId, envelope: from === undefined ? undefined : { from, to: address } };
 }
 
 /**

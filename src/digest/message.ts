@@ -32,6 +32,11 @@ export interface BuildMessageInput {
   personal: { subject: string; html: string; text: string };
   unsubscribeUrl: string;
   dkim?: DkimKey | undefined;
+  /**
+   * VERP: the envelope sender (MAIL FROM, then Return-Path) for this message, e.g.
+   * `bounces+<token>@example.com` when `bounces.address` is set. The From header is unchanged.
+   */
+  envelopeFrom?: string | undefined;
 }
 
 export interface BuiltMessage {
@@ -105,6 +110,7 @@ export function buildMessage(input: BuildMessageInput): BuiltMessage {
       Precedence: 'bulk',
       'X-Auto-Response-Suppress': 'OOF, AutoReply',
     },
+    ...(input.envelopeFrom !== undefined ? { envelope: { from: input.envelopeFrom, to: subscriber.email } } : {}),
     ...(input.dkim
       ? { dkim: { domainName: input.dkim.domainName, keySelector: input.dkim.keySelector, privateKey: input.dkim.privateKey, headerFieldNames: DKIM_HEADER_FIELDS } }
       : {}),

@@ -117,6 +117,31 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX spent_proofs_expiry ON spent_proofs (expires_at);
   `,
+  // 3: bounces and complaints (issue #13). One row per event, whatever it changed. `fingerprint`
+  // is unique so that a report read twice (the same file imported again, a mailbox re-read)
+  // counts once. A row without subscriber_id is unmatched: recorded and reported, nothing changed.
+  `
+  CREATE TABLE bounces (
+    id INTEGER PRIMARY KEY,
+    received_at TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('hard', 'soft', 'complaint')),
+    -- a refusal because of us (blocklist, policy, authentication, size): never held against the recipient
+    sender_problem INTEGER NOT NULL DEFAULT 0 CHECK (sender_problem IN (0, 1)),
+    status TEXT,
+    diagnostic TEXT,
+    source TEXT NOT NULL CHECK (source IN ('smtp', 'mailbox', 'file')),
+    recipient TEXT,
+    message_id TEXT,
+    digest_id INTEGER REFERENCES digests (id) ON DELETE SET NULL,
+    subscriber_id INTEGER REFERENCES subscribers (id) ON DELETE SET NULL,
+    matched_by TEXT CHECK (matched_by IN ('smtp', 'verp', 'message-id', 'recipient')),
+    -- what it did to the subscriber: bounced, complained, counted, none
+    effect TEXT NOT NULL DEFAULT 'none',
+    fingerprint TEXT NOT NULL UNIQUE
+  );
+  CREATE INDEX bounces_subscriber ON bounces (subscriber_id, received_at);
+  CREATE INDEX bounces_received ON bounces (received_at);
+  `,
 ];
 
 /**

@@ -119,6 +119,62 @@ function retryImmediateBusy(fn: () => void): void {
   }
 }
 
+export type BounceSource = 'smtp' | 'mailbox' | 'file';
+export type BounceMatch = 'smtp' | 'verp' | 'message-id' | 'recipient';
+
+/** A bounce as recorded (see migration 3). */
+export interface NewBounce {
+  at: Date;
+  kind: 'hard' | 'soft' | 'complaint';
+  senderProblem: boolean;
+  status?: string | undefined;
+  diagnostic?: string | undefined;
+  source: BounceSource;
+  recipient?: string | undefined;
+  messageId?: string | undefined;
+  digestId?: number | undefined;
+  subscriberId?: number | undefined;
+  /** How it was matched to its subscriber; undefined: unmatched. */
+  matchedBy?: BounceMatch | undefined;
+  fingerprint: string;
+}
+
+export interface BounceRecord {
+  id: number;
+  at: Date;
+  kind: NewBounce['kind'];
+  senderProblem: boolean;
+  status: string | null;
+  diagnostic: string | null;
+  source: BounceSource;
+  recipient: string | null;
+  messageId: string | null;
+  digestId: number | null;
+  subscriberId: number | null;
+  subscriberEmail: string | null;
+  matchedBy: BounceMatch | null;
+  effect: 'bounced' | 'complained' | 'counted' | 'none';
+  fingerprint: string;
+}
+
+interface BounceRow {
+  id: number;
+  received_at: string;
+  kind: NewBounce['kind'];
+  sender_problem: number;
+  status: string | null;
+  diagnostic: string | null;
+  source: BounceSource;
+  recipient: string | null;
+  message_id: string | null;
+  digest_id: number | null;
+  subscriber_id: number | null;
+  subscriber_email: string | null;
+  matched_by: BounceMatch | null;
+  effect: BounceRecord['effect'];
+  fingerprint: string;
+}
+
 /** File name of the database inside the state folder. */
 export const DB_FILE = 'feedletter.db';
 /** Meta key of the watermark: the end of the window of the last complete digest. */
@@ -476,6 +532,100 @@ export class Store {
   countSubscribers(filter?: SubscriberFilter): number {
     const { sql, params } = this.subscriberQuery('COUNT(*) AS n', filter);
     return this.db.prepare<string[], { n: number }>(sql).get(...params)?.n ?? 0;
+  }
+
+  // ── bounces and complaints (the rules are in src/subscribers/bounces.ts) ─────
+
+  /** Records one bounce; undefined when its fingerprint is already there (read twice: counts once). */
+  recordBounce(input: NewBounce): number | undefined {
+    const row = this.db
+      .prepare<unknown[], { id: number }>(
+        `INSERT INTO bounces (received_at, kind, sender_problem, status, diagnostic, source, recipient, message_id, digest_id, subscriber_id, matched_by, effect, fingerprint)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'none', ?) ON CONFLICT (fingerprint) DO NOTHING RETURNING id`,
+      )
+      .get(
+        iso(input.at), input.kind, input.senderProblem ? 1 : 0, input.status ?? null, input.diagnostic ?? null, input.source,
+        input.recipient ?? null, input.messageId ?? null, input.digestId ?? null, input.subscriberId ?? null, input.matchedBy ?? null, input.fingerprint,
+      );
+    return row?.id;
+  }
+
+  setBounceEffect(id: number, effect: BounceRecord['effect']): void {
+    this.db.prepare<[string, number]>('UPDATE bounces SET effect = ? WHERE id = ?').run(effect, id);
+  }
+
+  /**
+   * Soft bounces of the subscriber (sender problems aside) received since `since`, one per digest,
+   * that came after the last digest the subscriber was sent without a bounce: a delivery that went
+   * through starts the count again.
+   */
+  softBounceCount(subscriberId: number, since: Date): number {
+    const row = this.db
+      .prepare<[number, string, number], { n: number }>(
+        `SELECT COUNT(DISTINCT COALESCE(b.digest_id, -b.id)) AS n FROM bounces b
+         WHERE b.subscriber_id = ? AND b.kind = 'soft' AND b.sender_problem = 0 AND b.received_at >= ?
+           AND (b.digest_id IS NULL OR b.digest_id > COALESCE((
+             SELECT MAX(d.digest_id) FROM deliveries d WHERE d.subscriber_id = ? AND d.status = 'sent'
+               AND NOT EXISTS (SELECT 1 FROM bounces x WHERE x.subscriber_id = d.subscriber_id AND x.digest_id = d.digest_id)), 0))`,
+      )
+      .get(subscriberId, iso(since), subscriberId);
+    return row?.n ?? 0;
+  }
+
+  /**
+   * Sets a bounce state and cancels the subscriber's deliveries still to do. `from` lists the
+   * states it may change; true when it changed.
+   */
+  setBounceStatus(subscriberId: number, status: 'bounced' | 'complained', from: readonly SubscriberStatus[], now: Date): boolean {
+    return this.atomically(() => {
+      const marks = from.map(() => '?').join(', ');
+      const changed =
+        this.db.prepare<unknown[]>(`UPDATE subscribers SET status = ?, status_at = ?, confirm_nonce = NULL WHERE id = ? AND status IN (${marks})`).run(status, iso(now), subscriberId, ...from).changes > 0;
+      if (changed) {
+        this.db
+          .prepare<[string, string, number]>("UPDATE deliveries SET status = 'failed', last_error = ?, updated_at = ? WHERE subscriber_id = ? AND status IN ('pending', 'sending')")
+          .run(status, iso(now), subscriberId);
+      }
+      return changed;
+    });
+  }
+
+  /** The owner's `subscribers reactivate`: bounced or complained → active. False for any other state. */
+  reactivateBounced(subscriberId: number, now: Date): boolean {
+    return this.db.prepare<[string, number]>("UPDATE subscribers SET status = 'active', status_at = ? WHERE id = ? AND status IN ('bounced', 'complained')").run(iso(now), subscriberId).changes > 0;
+  }
+
+  /** The (digest, subscriber) a stored Message-ID belongs to, when we sent it. */
+  deliveryByMessageId(messageId: string): { digestId: number; subscriberId: number } | undefined {
+    const row = this.db
+      .prepare<[string], { digest_id: number; subscriber_id: number }>("SELECT digest_id, subscriber_id FROM deliveries WHERE message_id = ? AND status IN ('sent', 'failed') LIMIT 1")
+      .get(messageId);
+    return row === undefined ? undefined : { digestId: row.digest_id, subscriberId: row.subscriber_id };
+  }
+
+  /** The newest digest handed to the server for this subscriber since `since`, if any. */
+  lastDigestSentTo(subscriberId: number, since: Date): number | undefined {
+    return this.db
+      .prepare<[number, string], { digest_id: number }>(
+        "SELECT digest_id FROM deliveries WHERE subscriber_id = ? AND status IN ('sent', 'failed') AND attempts > 0 AND updated_at >= ? ORDER BY digest_id DESC LIMIT 1",
+      )
+      .get(subscriberId, iso(since))?.digest_id;
+  }
+
+  /** Whether this (digest, subscriber) delivery exists (a VERP token names one). */
+  hasDelivery(digestId: number, subscriberId: number): boolean {
+    return this.db.prepare<[number, number], { one: number }>('SELECT 1 AS one FROM deliveries WHERE digest_id = ? AND subscriber_id = ?').get(digestId, subscriberId) !== undefined;
+  }
+
+  listBounces(filter: { since?: Date } = {}): BounceRecord[] {
+    const rows = this.db
+      .prepare<[string], BounceRow>('SELECT b.*, s.email AS subscriber_email FROM bounces b LEFT JOIN subscribers s ON s.id = b.subscriber_id WHERE b.received_at >= ? ORDER BY b.id')
+      .all(filter.since === undefined ? '' : iso(filter.since));
+    return rows.map((r) => ({
+      id: r.id, at: new Date(r.received_at), kind: r.kind, senderProblem: r.sender_problem === 1, status: r.status, diagnostic: r.diagnostic, source: r.source,
+      recipient: r.recipient, messageId: r.message_id, digestId: r.digest_id, subscriberId: r.subscriber_id, subscriberEmail: r.subscriber_email,
+      matchedBy: r.matched_by, effect: r.effect, fingerprint: r.fingerprint,
+    }));
   }
 
   // ── signup and confirmation (the rules are in src/subscribers/) ─────────────

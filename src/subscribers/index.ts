@@ -10,3 +10,4 @@ export { signConfirmToken, parseConfirmToken, checkConfirmToken, newNonce } from
 export function lifecycleSettings(config: Config): LifecycleSettings {
   return { resendAfterMs: config.subscribe.resendAfter, confirmTtlMs: config.subscribe.confirmTtl, pendingTtlMs: config.subscribe.pendingTtl };
 }
+export { applyBounce, bounceSettings, decideBounce, reactivate, type AppliedBounce, type BounceEffect, type BounceSettings } from './bounces.js';

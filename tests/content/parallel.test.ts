@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -62,11 +62,13 @@ describe('reading headers in worker threads', () => {
     const all = readdirSync(path.join(contentDir, '_posts')).sort().map((f) => `_posts/${f}`);
     const pause = new Int32Array(new SharedArrayBuffer(4));
     const here: FileEntry[] = [];
-    // The main thread is slowed down (3 ms a file) so that the worker, loaded through tsx, is up in time to take chunks.
+    // The main thread is slowed down (15 ms a file, 4.5 s in all) so that the worker, loaded
+    // through tsx, is up in time to take chunks even on a loaded machine; once it takes them the
+    // main thread has fewer files to read.
     const { byWorkers } = await readEntriesInOrder(
       all,
       (sourcePath) => {
-        Atomics.wait(pause, 0, 0, 3);
+        Atomics.wait(pause, 0, 0, 15);
         return readFileEntry(contentDir, sourcePath, config);
       },
       (entry) => here.push(entry),
@@ -76,21 +78,25 @@ describe('reading headers in worker threads', () => {
     expect(here).toEqual(all.map((sourcePath) => readFileEntry(contentDir, sourcePath, config)));
   }, 60_000);
 
-  /** Emitted order, and the order the main thread read files in. Local reads are slowed down (2 ms) so the worker is surely up and given work while the main thread reads its first chunk. */
-  async function orderWith(script: { filename: string; eval: boolean }): Promise<{ order: string[]; readHere: string[] }> {
-    const root = testdir(Object.fromEntries(files.map((f) => [f, post(`title: ${f}`)])));
+  /**
+   * Emitted order, and the order the main thread read files in. With `until`, each local read
+   * is slowed down (10 ms) until that file exists: the fake worker writes it when it is given
+   * work, so the main thread is still reading, and yielding between chunks, however long the
+   * worker takes to start on a loaded machine (bounded by the test's timeout, not by a guess).
+   */
+  async function orderWith(script: { filename: string; eval: boolean }, count = files.length, until?: string): Promise<{ order: string[]; readHere: string[]; names: string[] }> {
+    const names = count === files.length ? files : Array.from({ length: count }, (_, i) => `2025-01-01-p${String(i).padStart(4, '0')}.md`);
+    const root = testdir(Object.fromEntries(names.map((f) => [f, post(`title: ${f}`)])));
     const readHere: string[] = [];
     const pause = new Int32Array(new SharedArrayBuffer(4));
     const readLocal = (sourcePath: string): FileEntry => {
       readHere.push(sourcePath);
-      // 10 ms a file: the worker has two seconds to start even on a loaded machine (a full test run
-      // with a browser and daemons beside it), so that it really is given chunks before it dies.
-      Atomics.wait(pause, 0, 0, 10);
+      if (until !== undefined && !existsSync(until)) Atomics.wait(pause, 0, 0, 10);
       return readFileEntry(root, sourcePath, config);
     };
     const order: string[] = [];
-    await readEntriesInOrder(files, readLocal, (entry) => order.push(entry.sourcePath), { config, contentDir: root, workers: 1, intern: (s) => s, script });
-    return { order, readHere };
+    await readEntriesInOrder(names, readLocal, (entry) => order.push(entry.sourcePath), { config, contentDir: root, workers: 1, intern: (s) => s, script });
+    return { order, readHere, names };
   }
 
   it('reads everything on the main thread when the worker cannot start', async () => {
@@ -100,14 +106,18 @@ describe('reading headers in worker threads', () => {
   });
 
   it("takes back a worker's chunks when it dies after asking for work", async () => {
-    // Says it is ready, and exits without answering as soon as it is given work.
-    const script = "const { parentPort } = require('node:worker_threads'); parentPort.on('message', () => process.exit(3)); parentPort.postMessage({ ready: true });";
-    const { order, readHere } = await orderWith({ filename: script, eval: true });
-    expect(order).toEqual(files);
-    expect([...readHere].sort()).toEqual(files);
+    // Says it is ready, and as soon as it is given work leaves a mark and exits without answering.
+    const given = path.join(testdir(), 'given-work');
+    const script = `const { parentPort } = require('node:worker_threads'); parentPort.on('message', () => { require('node:fs').writeFileSync(${JSON.stringify(given)}, ''); process.exit(3); }); parentPort.postMessage({ ready: true });`;
+    // 64 chunks: while the worker has not been given work, the main thread reads slowly and
+    // yields after every chunk, so there is always a later chunk for the worker to take.
+    const { order, readHere, names } = await orderWith({ filename: script, eval: true }, 64 * 64, given);
+    expect(existsSync(given)).toBe(true);
+    expect(order).toEqual(names);
+    expect([...readHere].sort()).toEqual(names);
     // The chunks the worker took were read here after a later one: they were taken back.
-    expect(readHere).not.toEqual(files);
-  });
+    expect(readHere).not.toEqual(names);
+  }, 120_000);
 });
 
 describe('headerWorkers', () => {

@@ -2,19 +2,14 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { simpleParser, type AddressObject } from 'mailparser';
 import { describe, expect, it } from 'vitest';
-import { createSmtpTransport, deliverDigest, type Transport } from '../../src/delivery/index.js';
+import { deliverDigest } from '../../src/delivery/index.js';
 import { FeedletterError } from '../../src/errors.js';
 import { DB_FILE, MAX_NAME, normaliseEmail, normaliseName, Store } from '../../src/store/index.js';
 import { testdir } from '../helpers/tmp.js';
 import { testBuilder } from './fixtures/build.js';
-import { cleanups, server, store, T0 } from './fixtures/harness.js';
+import { cleanups, server, smtp, store, T0 } from './fixtures/harness.js';
 
 /** Names and addresses on every way in, and what a real SMTP server gets from them. */
-function smtp(url: string): Transport {
-  const t = createSmtpTransport({ url, maxConnections: 1, rateLimit: 0, timeouts: { connectionMs: 5_000, greetingMs: 5_000, socketMs: 5_000 } });
-  cleanups.push(() => t.close());
-  return t;
-}
 function digestFor(db: Store, subscribers: [string, string | null][]): number {
   for (const [email, name] of subscribers) db.addSubscriber(email, name, T0);
   return db.createDigest({ createdAt: T0, windowStart: T0, windowEnd: T0, subject: 'D', html: '<p>x</p>', text: 'x', postIds: ['p'] }).id;

@@ -1,33 +1,17 @@
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
-import { createSmtpTransport, deliverDigest, type DeliverOptions, type Transport } from '../../src/delivery/index.js';
+import { deliverDigest } from '../../src/delivery/index.js';
 import { refusalSignature } from '../../src/delivery/send.js';
 import { classifySmtpError } from '../../src/delivery/transport.js';
 import { FeedletterError } from '../../src/errors.js';
-import type { Store } from '../../src/store/index.js';
-import { seedDigest, testBuilder } from './fixtures/build.js';
-import { cleanups, server, store, T0 } from './fixtures/harness.js';
+import { seedDigest } from './fixtures/build.js';
+import { options, server, smtp, store, T0 } from './fixtures/harness.js';
 
 /**
  * Refusals aimed at the whole server (a sending quota, "relay denied", "sender not allowed") and
  * a server slow to answer the end of the data: none of them may cost a subscriber the digest or
  * give one several copies.
  */
-function smtp(url: string, maxConnections = 1, socketMs = 5_000): Transport {
-  const t = createSmtpTransport({ url, maxConnections, rateLimit: 0, timeouts: { connectionMs: 5_000, greetingMs: 5_000, socketMs } });
-  cleanups.push(() => t.close());
-  return t;
-}
-const options = (s: Store, digestId: number, transport: Transport, extra: Partial<DeliverOptions> = {}): DeliverOptions => ({
-  store: s,
-  digestId,
-  transport,
-  build: testBuilder(digestId),
-  retries: 3,
-  retryDelayMs: 5,
-  clock: () => T0,
-  ...extra,
-});
 const failure = (promise: Promise<unknown>): Promise<unknown> => promise.then(
   () => undefined,
   (error: unknown) => error,

@@ -1,27 +1,14 @@
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
-import { createSmtpTransport, deliverDigest, type DeliverOptions, type Transport } from '../../src/delivery/index.js';
+import { deliverDigest, type Transport } from '../../src/delivery/index.js';
 import { FeedletterError } from '../../src/errors.js';
-import type { Store } from '../../src/store/index.js';
 import { closedPort, type TestSmtpServer } from '../helpers/smtp.js';
 import { seedDigest, testBuilder } from './fixtures/build.js';
-import { cleanups, server, store, T0 } from './fixtures/harness.js';
+import { options, server, smtp as transport, store, T0 } from './fixtures/harness.js';
 
-function smtp(url: string, maxConnections = 2): Transport {
-  const t = createSmtpTransport({ url, maxConnections, rateLimit: 0, timeouts: { connectionMs: 5_000, greetingMs: 5_000, socketMs: 5_000 } });
-  cleanups.push(() => t.close());
-  return t;
-}
-const options = (s: Store, digestId: number, transport: Transport, extra: Partial<DeliverOptions> = {}): DeliverOptions => ({
-  store: s,
-  digestId,
-  transport,
-  build: testBuilder(digestId),
-  retries: 3,
-  retryDelayMs: 5,
-  clock: () => T0,
-  ...extra,
-});
+/** Two pooled connections unless a test says otherwise. */
+const smtp = (url: string, maxConnections = 2): Transport => transport(url, maxConnections);
+
 
 describe('deliverDigest', () => {
   it('sends one copy to every active subscriber, then completes the digest and moves the watermark', async () => {
